@@ -1,0 +1,68 @@
+import { z } from "zod";
+
+/** Bump when a field changes meaning or goes away; adding optional fields keeps it. */
+export const RESULT_VERSION = 1;
+
+export const taskStatusSchema = z
+  .enum(["copied", "skipped", "failed"])
+  .describe("copied: bytes moved; skipped: the target already had this digest; failed: see error");
+
+export const taskResultSchema = z.object({
+  line: z.number().int().positive().nullable().describe("1-based line of the entry in images.txt, or null when it came from --only"),
+  source: z.string().describe("canonical source reference, e.g. docker.io/library/nginx:1.26"),
+  target: z.string().describe("full target reference, e.g. registry.example.com/mirror/nginx:1.26"),
+  targetName: z.string().describe("name of the configured target registry"),
+  platform: z.string().nullable().describe("os/arch[/variant] for a platform entry, null for the whole index"),
+  status: taskStatusSchema,
+  sourceDigest: z.string().nullable().describe("digest of the source manifest or index, when it could be resolved"),
+  targetDigest: z.string().nullable().describe("digest at the target after the task, when it could be resolved"),
+  size: z.number().int().nonnegative().describe("bytes of all blobs and manifests the image references"),
+  bytes: z.number().int().nonnegative().describe("blob bytes this task uploaded to the target"),
+  durationMs: z.number().int().nonnegative().describe("wall time of the task in milliseconds"),
+  error: z.string().nullable().describe("why the task failed, in words a person can act on; never a credential"),
+});
+
+export const syncResultSchema = z.object({
+  version: z.literal(RESULT_VERSION).describe("schema version of this file"),
+  request: z.string().nullable().describe("request id from the workflow dispatch, if any"),
+  startedAt: z.string().describe("ISO 8601 time the sync started"),
+  finishedAt: z.string().describe("ISO 8601 time the sync finished"),
+  summary: z
+    .object({
+      total: z.number().int().nonnegative(),
+      copied: z.number().int().nonnegative(),
+      skipped: z.number().int().nonnegative(),
+      failed: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative().describe("blob bytes uploaded in all"),
+    })
+    .describe("counts over all tasks"),
+  tasks: z.array(taskResultSchema).describe("one entry per (image, target)"),
+});
+
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+export type TaskResult = z.infer<typeof taskResultSchema>;
+export type SyncResult = z.infer<typeof syncResultSchema>;
+
+/** Build a result document from task results, computing the summary. */
+export function buildResult(tasks: TaskResult[], meta: { request: string | null; startedAt: Date; finishedAt: Date }): SyncResult {
+  const count = (s: TaskStatus) => tasks.filter((t) => t.status === s).length;
+  return {
+    version: RESULT_VERSION,
+    request: meta.request,
+    startedAt: meta.startedAt.toISOString(),
+    finishedAt: meta.finishedAt.toISOString(),
+    summary: {
+      total: tasks.length,
+      copied: count("copied"),
+      skipped: count("skipped"),
+      failed: count("failed"),
+      bytes: tasks.reduce((n, t) => n + t.bytes, 0),
+    },
+    tasks,
+  };
+}
+
+/** Validate a result.json read from disk or an artifact; throws a ZodError naming the field. */
+export function parseResult(json: unknown): SyncResult {
+  return syncResultSchema.parse(json);
+}
