@@ -1,4 +1,55 @@
 #!/usr/bin/env node
-// Placeholder entry point; the commands land with the foundation issue.
-console.error("mirrorbot: no command yet");
-process.exit(2);
+/**
+ * The `mirrorbot` command: a thin dispatcher. Each command is a module exporting
+ * `run(argv, io?): Promise<number>`, loaded only when used; adding one is one line in `commands`.
+ */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type CliIo, type Command, EXIT, resolveIo, writeLine } from "./args.js";
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  check: { summary: "check images.txt: syntax, names, collisions, policy", load: () => import("./check.js") },
+  plan: { summary: "show the target reference of every entry", load: () => import("./plan.js") },
+  schema: { summary: "print the JSON Schema of .github/mirrorbot.yml", load: () => import("./schema.js") },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const list = Object.entries(commands)
+    .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+    .join("\n");
+  return `Usage: mirrorbot COMMAND [ARGS]\n\nCommands:\n${list}\n\nRun "mirrorbot COMMAND --help" for a command's options.`;
+}
+
+/** Dispatch `argv` (without node and script) to a command; resolves to the exit code. */
+export async function main(argv: string[], ioArg: Partial<CliIo> = {}): Promise<number> {
+  const io = resolveIo(ioArg);
+  const [name, ...rest] = argv;
+  if (name === "--help" || name === "-h" || name === "help") {
+    writeLine(io.stdout, usage());
+    return EXIT.ok;
+  }
+  const command = name === undefined ? undefined : Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (command === undefined) {
+    writeLine(io.stderr, name === undefined ? "mirrorbot: missing command" : `mirrorbot: unknown command ${JSON.stringify(name)}`);
+    writeLine(io.stderr, usage());
+    return EXIT.usage;
+  }
+  const module = await command.load();
+  return module.run(rest, io);
+}
+
+/** True when this file is the process entry, also through the npm bin symlink. */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  process.exitCode = await main(process.argv.slice(2));
+}
