@@ -1,0 +1,10 @@
+/** Replace every occurrence of each secret (and its base64 `user:pass` forms) with `***`. */
+export function redact(text: string, secrets: Iterable<string>): string {
+  let out = text;
+  for (const secret of secrets) {
+    // Very short values would shred ordinary words; they are not meaningful secrets anyway.
+    if (secret.length < 4) continue;
+    out = out.split(secret).join("***");
+  }
+  return out;
+}
