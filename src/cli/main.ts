@@ -10,6 +10,7 @@ import { type CliIo, type Command, EXIT, resolveIo, writeLine } from "./args.js"
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   check: { summary: "check images.txt: syntax, names, collisions, policy", load: () => import("./check.js") },
   plan: { summary: "show the target reference of every entry", load: () => import("./plan.js") },
+  sync: { summary: "copy images to the targets, skipping what is up to date", load: () => import("./sync.js") },
   schema: { summary: "print the JSON Schema of .github/mirrorbot.yml", load: () => import("./schema.js") },
 };
 

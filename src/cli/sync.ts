@@ -1,0 +1,199 @@
+/**
+ * `mirrorbot sync`: copy every entry (or the selected ones) to every configured target,
+ * skipping what is up to date. Exit 0 when every task succeeded, 1 when some failed, 2 for
+ * usage, config, credential or images-file errors (then nothing was copied).
+ *
+ * The mirroring workflow passes its dispatch inputs through the environment, never the
+ * command line: MIRRORBOT_IMAGES (lines in images.txt syntax), MIRRORBOT_REQUEST, MIRRORBOT_FORCE.
+ */
+import { resolve } from "node:path";
+import { entryKey, type ImageEntry, parseEntryLine } from "../domain/images-file.js";
+import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/naming.js";
+import { canonical, parseReference, ReferenceError } from "../domain/reference.js";
+import { formatDiagnostic, hasErrors } from "../domain/diagnostic.js";
+import { formatPlatform } from "../domain/platform.js";
+import { CredentialsError } from "../engine/credentials.js";
+import { notify } from "../engine/notify.js";
+import { createProgress } from "../engine/progress.js";
+import { Registries } from "../engine/registries.js";
+import { appendSummary, writeResult } from "../engine/report.js";
+import { buildResult } from "../engine/result.js";
+import { type DryRunLine, runSync } from "../engine/run.js";
+import { renderSummary, shortDigest } from "../engine/summary.js";
+import { buildTasks } from "../engine/tasks.js";
+import { type Analysis, analyzeOrExit, reportDiagnostics } from "./check.js";
+import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, writeLine } from "./args.js";
+
+export const usage = `Usage: mirrorbot sync [FILE] [options]
+
+Copy every image in FILE to every configured target with skopeo, registry to registry.
+Images whose target digest already equals the source digest are skipped.
+
+Arguments:
+  FILE                 the images file [app.imagesFile from the config, i.e. images.txt]
+
+Options:
+  -c, --config PATH    config file [.github/mirrorbot.yml if present]
+      --only REF|LINE  sync only these entries (repeatable): a reference such as
+                       nginx:1.26, or a line number of FILE
+      --force          copy even when the target is up to date
+      --dry-run        show what would be copied or skipped; change nothing
+      --concurrency N  copies in flight at once [engine.concurrency, 4]
+      --retries N      extra attempts for transient failures [engine.retries, 3]
+      --result PATH    write result.json (schema: docs/result-json.md)
+      --summary PATH   append a Markdown summary (e.g. "$GITHUB_STEP_SUMMARY")
+  -h, --help           show this help
+
+Environment:
+  MIRRORBOT_IMAGES     lines in images.txt syntax; when set, only these are synced
+  MIRRORBOT_REQUEST    request id recorded in result.json
+  MIRRORBOT_FORCE      "true" acts like --force
+
+Exit status: 0 all succeeded, 1 some failed, 2 usage, config or input error.`;
+
+const options = {
+  config: { type: "string", short: "c" },
+  only: { type: "string", multiple: true },
+  force: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  concurrency: { type: "string" },
+  retries: { type: "string" },
+  result: { type: "string" },
+  summary: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Run `mirrorbot sync` with the arguments after "sync". */
+export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const io = resolveIo(ioArg);
+  return withUsage("sync", io, async () => {
+    const { values, positionals } = parseCommandArgs(argv, options, 1);
+    if (values.help) {
+      writeLine(io.stdout, usage);
+      return EXIT.ok;
+    }
+    const concurrency = positiveInt(values.concurrency, "--concurrency");
+    const retries = nonNegativeInt(values.retries, "--retries");
+
+    const analysis = await analyzeOrExit("sync", positionals[0], values.config, io);
+    if (typeof analysis === "number") return analysis;
+    if (reportDiagnostics(analysis, io)) return EXIT.usage;
+
+    const selected = selectRows(analysis, values.only ?? [], env.MIRRORBOT_IMAGES ?? "", io);
+    if (typeof selected === "number") return selected;
+    const tasks = buildTasks(selected.rows).map((t) => (selected.fromFile.has(entryKey(t.entry)) ? { ...t, line: selected.fromFile.get(entryKey(t.entry))! } : { ...t, line: null }));
+    if (tasks.length === 0) {
+      writeLine(io.stderr, `${analysis.file}: no images to mirror`);
+      return EXIT.ok;
+    }
+
+    let registries: Registries;
+    try {
+      registries = await Registries.open(analysis.config, new Set(tasks.map((t) => t.source.domain)), env);
+    } catch (err) {
+      if (!(err instanceof CredentialsError)) throw err;
+      writeLine(io.stderr, `mirrorbot sync: ${err.message}`);
+      return EXIT.usage;
+    }
+
+    const startedAt = new Date();
+    const progress = createProgress({ total: tasks.length, stream: io.stdout });
+    try {
+      const { results, dryRun } = await runSync({
+        tasks,
+        registries,
+        progress,
+        force: values.force === true || env.MIRRORBOT_FORCE === "true",
+        dryRun: values["dry-run"] === true,
+        concurrency: concurrency ?? analysis.config.engine.concurrency,
+        retries: retries ?? analysis.config.engine.retries,
+        log: (fields, message) => writeLine(io.stderr, `${message}: ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(" ")}`),
+      });
+      if (values["dry-run"]) {
+        for (const line of dryRun) writeLine(io.stdout, dryRunLine(line));
+        return dryRun.some((l) => l.resolution.kind === "fail") ? EXIT.findings : EXIT.ok;
+      }
+      progress.finish();
+      const result = buildResult(results, { request: env.MIRRORBOT_REQUEST || null, startedAt, finishedAt: new Date() });
+      if (values.result) await writeResult(resolve(io.cwd, values.result), result);
+      if (values.summary) await appendSummary(resolve(io.cwd, values.summary), renderSummary(result));
+      for (const warning of await notify(result, analysis.config.notify, { env })) writeLine(io.stderr, `warning: ${warning}`);
+      return result.summary.failed > 0 ? EXIT.findings : EXIT.ok;
+    } finally {
+      await registries.dispose();
+    }
+  });
+}
+
+interface Selection {
+  rows: PlannedTarget[];
+  /** entryKey -> images.txt line, for entries that are in the file. */
+  fromFile: Map<string, number>;
+}
+
+/** Pick the rows to sync: MIRRORBOT_IMAGES lines, else --only filters, else the whole file. */
+function selectRows(analysis: Analysis, only: string[], imagesEnv: string, io: CliIo): Selection | number {
+  const fromFile = new Map<string, number>();
+  for (const row of analysis.rows) if (!fromFile.has(entryKey(row.entry))) fromFile.set(entryKey(row.entry), row.entry.line);
+
+  if (imagesEnv.trim() !== "") {
+    const entries: ImageEntry[] = [];
+    let bad = false;
+    imagesEnv.split(/\r?\n/).forEach((line, i) => {
+      const parsed = parseEntryLine(line, i + 1, "MIRRORBOT_IMAGES");
+      for (const d of parsed.diagnostics) writeLine(io.stderr, formatDiagnostic(d));
+      if (hasErrors(parsed.diagnostics)) bad = true;
+      if (parsed.entry) entries.push(parsed.entry);
+    });
+    const planned = planTargets(expandPlatforms(entries, analysis.config.defaults.platforms), analysis.config.targets, "MIRRORBOT_IMAGES");
+    for (const d of planned.diagnostics) writeLine(io.stderr, formatDiagnostic(d));
+    if (bad || hasErrors(planned.diagnostics)) return EXIT.usage;
+    return { rows: planned.rows, fromFile };
+  }
+
+  if (only.length === 0) return { rows: analysis.rows, fromFile };
+  const rows = new Set<PlannedTarget>();
+  for (const item of only) {
+    const matches = analysis.rows.filter(matcher(item));
+    if (matches.length === 0) throw new UsageError(`--only ${item} matches no entry in ${analysis.file}`);
+    for (const m of matches) rows.add(m);
+  }
+  return { rows: analysis.rows.filter((r) => rows.has(r)), fromFile };
+}
+
+/** `--only 3` matches line 3; `--only nginx:1.26` matches entries whose source is docker.io/library/nginx:1.26. */
+function matcher(item: string): (row: PlannedTarget) => boolean {
+  if (/^\d+$/.test(item)) return (row) => row.entry.line === Number(item);
+  let wanted: string;
+  try {
+    wanted = canonical(parseReference(item));
+  } catch (err) {
+    if (err instanceof ReferenceError) throw new UsageError(`--only ${item}: ${err.reason}`);
+    throw err;
+  }
+  return (row) => canonical(row.entry.source) === wanted;
+}
+
+function dryRunLine({ task, resolution }: DryRunLine): string {
+  const what = `${canonical(task.source)}${task.platform ? ` [${formatPlatform(task.platform)}]` : ""} -> ${task.targetReference}`;
+  switch (resolution.kind) {
+    case "skip":
+      return `up to date  ${what} (${shortDigest(resolution.targetDigest)})`;
+    case "copy":
+      return `would copy  ${what} (${shortDigest(resolution.sourceDigest)}${resolution.targetDigest ? `, target has ${shortDigest(resolution.targetDigest)}` : ", not in target"})`;
+    case "fail":
+      return `would fail  ${what}: ${resolution.error}`;
+  }
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} takes a whole number of at least 1, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function nonNegativeInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} takes a whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
+}

@@ -1,0 +1,87 @@
+import type { Config } from "../domain/config.js";
+import { type AuthFile, writeAuthFile } from "./auth-file.js";
+import { credentialsFromAuthFiles, credentialsFromEnv, type RegistryCredentials } from "./credentials.js";
+import { RegistryClient } from "./registry-client.js";
+
+/** How the engine reaches one registry during a run. */
+export interface RegistryAccess {
+  registry: string;
+  tlsVerify: boolean;
+  /** Environment variables the credentials came from, for error messages; never the values. */
+  credentialSource: string | null;
+  client: RegistryClient;
+}
+
+/**
+ * Every registry a run talks to, with one keep-alive client each and one auth file (mode 0600)
+ * that skopeo reads for all of them. `dispose()` deletes the auth file.
+ */
+export class Registries {
+  private constructor(
+    private readonly byHost: Map<string, RegistryAccess>,
+    private readonly auth: AuthFile | null,
+    /** Passwords in use, to scrub from any text the run prints. */
+    readonly secrets: string[],
+  ) {}
+
+  /**
+   * Resolve credentials (config env vars first, then existing docker/containers auth files)
+   * for the source and target registries named, and open clients.
+   * Throws CredentialsError when a configured variable is unset.
+   */
+  static async open(config: Config, sourceRegistries: Iterable<string>, env: NodeJS.ProcessEnv = process.env): Promise<Registries> {
+    const wanted = new Map<string, { tlsVerify: boolean; creds: RegistryCredentials | null; from: string | null }>();
+    for (const [i, t] of config.targets.entries()) {
+      const creds = t.credentials ? credentialsFromEnv(t.registry, t.credentials, `targets[${i}] "${t.name}"`, env) : null;
+      const from = t.credentials ? `${t.credentials.usernameEnv}/${t.credentials.passwordEnv}` : null;
+      wanted.set(t.registry, { tlsVerify: t.tlsVerify, creds, from });
+    }
+    for (const registry of sourceRegistries) {
+      if (wanted.has(registry)) continue;
+      const i = config.sources.findIndex((s) => s.registry.toLowerCase() === registry.toLowerCase());
+      const s = config.sources[i];
+      const creds = s?.credentials ? credentialsFromEnv(registry, s.credentials, `sources[${i}] "${s.registry}"`, env) : null;
+      const from = s?.credentials ? `${s.credentials.usernameEnv}/${s.credentials.passwordEnv}` : null;
+      wanted.set(registry, { tlsVerify: s?.tlsVerify ?? true, creds, from });
+    }
+    for (const [registry, w] of wanted) {
+      if (w.creds) continue;
+      w.creds = await credentialsFromAuthFiles(registry);
+      if (w.creds) w.from = "an existing auth file";
+    }
+    const creds = [...wanted.values()].flatMap((w) => (w.creds ? [w.creds] : []));
+    const auth = creds.length > 0 ? await writeAuthFile(creds) : null;
+    const byHost = new Map<string, RegistryAccess>();
+    for (const [registry, w] of wanted) {
+      const client = new RegistryClient({ registry, tlsVerify: w.tlsVerify, credentials: w.creds, userAgent: "mirrorbot" });
+      byHost.set(registry, { registry, tlsVerify: w.tlsVerify, credentialSource: w.from, client });
+    }
+    return new Registries(byHost, auth, creds.map((c) => c.password));
+  }
+
+  /** Access for a registry named in the config or the image list. */
+  get(registry: string): RegistryAccess {
+    const access = this.byHost.get(registry);
+    if (!access) throw new Error(`internal: registry ${registry} was not opened for this run`);
+    return access;
+  }
+
+  /** Path of the auth file to pass to skopeo, if any credentials are in use. */
+  get authFile(): string | undefined {
+    return this.auth?.path;
+  }
+
+  /** Sum of requests every client sent, by kind. */
+  stats(): Record<string, number> {
+    const total: Record<string, number> = {};
+    for (const { client } of this.byHost.values()) {
+      for (const [k, v] of Object.entries(client.stats)) total[k] = (total[k] ?? 0) + v;
+    }
+    return total;
+  }
+
+  /** Delete the auth file. */
+  async dispose(): Promise<void> {
+    await this.auth?.dispose();
+  }
+}

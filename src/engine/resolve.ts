@@ -1,0 +1,128 @@
+import { canonical } from "../domain/reference.js";
+import { formatPlatform } from "../domain/platform.js";
+import { findPlatform, listPlatforms, parseManifest } from "./manifest.js";
+import type { Registries } from "./registries.js";
+import { RegistryError } from "./registry-client.js";
+import { type SyncTask, sourceManifestRef } from "./tasks.js";
+
+/** What planning decided for one task, from HEAD requests (and one GET for platform entries). */
+export type Resolution =
+  | { kind: "skip"; sourceDigest: string; targetDigest: string }
+  | { kind: "copy"; sourceDigest: string; mediaType: string; targetDigest: string | null }
+  | { kind: "fail"; error: string; sourceDigest: string | null; transient: boolean };
+
+/** A failure planning can report without retrying or that retries did not cure. */
+export class ResolveError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+  ) {
+    super(message);
+    this.name = "ResolveError";
+  }
+}
+
+/**
+ * Decide whether a task needs a copy by comparing digests. A whole image compares the index
+ * digest; a platform entry compares that platform's manifest digest. Only HEADs touch the
+ * source, except a platform entry, which must read the index once to learn the platform's digest.
+ */
+export async function resolveTask(task: SyncTask, registries: Registries, force: boolean): Promise<Resolution> {
+  const source = await resolveSource(task, registries);
+  const targetDigest = await headTarget(task, registries);
+  if (!force && targetDigest === source.digest) return { kind: "skip", sourceDigest: source.digest, targetDigest };
+  return { kind: "copy", sourceDigest: source.digest, mediaType: source.mediaType, targetDigest };
+}
+
+async function resolveSource(task: SyncTask, registries: Registries): Promise<{ digest: string; mediaType: string }> {
+  const { client } = registries.get(task.source.domain);
+  const name = canonical(task.source);
+  const head = await call(() => client.headManifest(task.source.path, sourceManifestRef(task.source)), "source", task, registries);
+  if (!head) throw new ResolveError(`source not found: ${name}`, false);
+  if (task.source.digest && head.digest !== task.source.digest) {
+    throw new ResolveError(`source digest mismatch for ${name}: the registry served ${head.digest}`, false);
+  }
+  if (task.platform === null) return { digest: head.digest, mediaType: head.mediaType };
+
+  const wanted = formatPlatform(task.platform);
+  const doc = await call(() => client.getManifest(task.source.path, head.digest), "source", task, registries);
+  const parsed = parseManifest(doc.body, doc.mediaType);
+  if (parsed.kind === "image") {
+    // A single-platform image has no index to choose from; copying it under a platform tag
+    // would claim a platform we have not checked, so ask for the whole image instead.
+    throw new ResolveError(`${name} is a single-platform image, not a multi-platform index: remove --platform=${wanted}`, false);
+  }
+  const match = findPlatform(parsed.manifests, task.platform);
+  if (!match) {
+    const offered = listPlatforms(parsed.manifests).join(", ") || "none";
+    throw new ResolveError(`platform ${wanted} not found in ${name} (available: ${offered})`, false);
+  }
+  return { digest: match.digest, mediaType: match.mediaType ?? "" };
+}
+
+async function headTarget(task: SyncTask, registries: Registries): Promise<string | null> {
+  const { client } = registries.get(task.target.registry);
+  const head = await call(() => client.headManifest(task.targetRepo, task.targetTag), "target", task, registries);
+  return head?.digest ?? null;
+}
+
+/** Run a registry call, turning RegistryErrors into messages that name the image and the fix. */
+async function call<T>(fn: () => Promise<T>, side: "source" | "target", task: SyncTask, registries: Registries): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (!(error instanceof RegistryError)) throw error;
+    throw new ResolveError(explain(error, side, task, registries), error.transient);
+  }
+}
+
+/** A RegistryError in words a person can act on. */
+export function explain(error: RegistryError, side: "source" | "target", task: SyncTask, registries: Registries): string {
+  const registry = side === "source" ? task.source.domain : task.target.registry;
+  const name = side === "source" ? canonical(task.source) : task.targetReference;
+  const creds = registries.get(registry).credentialSource;
+  const hint = creds ? ` (check ${creds})` : side === "target" ? " (no credentials configured for this target)" : "";
+  if (error.status === 401) {
+    // Docker Hub answers 401, not 404, for a repository that does not exist.
+    return side === "source" && !creds ? `source not found or not public: ${name}` : `authentication failed for ${registry}${hint}`;
+  }
+  if (error.status === 403) return `access denied to ${name} on ${registry}${hint}`;
+  if (error.status === 429) return `rate limited by ${registry} while reading ${name}${side === "source" && !creds ? " (set source credentials to raise the limit)" : ""}`;
+  return `${side} ${name}: ${error.message}`;
+}
+
+/** Re-export for the runner: whether a resolve failure is worth retrying. */
+export function isTransient(error: unknown): boolean {
+  return (error instanceof ResolveError || error instanceof RegistryError) && error.transient;
+}
+
+/** Read an image's blob list (config and layers of every platform copied) and its total size. */
+export async function readBlobs(
+  registries: Registries,
+  registry: string,
+  repo: string,
+  digest: string,
+): Promise<{ blobs: Array<{ digest: string; size: number }>; size: number }> {
+  const { client } = registries.get(registry);
+  const top = await client.getManifest(repo, digest);
+  const parsed = parseManifest(top.body, top.mediaType);
+  if (parsed.kind === "image") {
+    return { blobs: parsed.blobs.map(({ digest, size }) => ({ digest, size })), size: top.body.length + sum(parsed.blobs) };
+  }
+  const children = await Promise.all(parsed.manifests.map((m) => client.getManifest(repo, m.digest)));
+  const blobs = new Map<string, number>();
+  let size = top.body.length;
+  for (const child of children) {
+    const image = parseManifest(child.body, child.mediaType);
+    size += child.body.length;
+    if (image.kind !== "image") continue; // nested indexes are not copied by --all either
+    for (const b of image.blobs) blobs.set(b.digest, b.size);
+  }
+  const list = [...blobs].map(([digest, size]) => ({ digest, size }));
+  return { blobs: list, size: size + sum(list) };
+}
+
+function sum(items: Array<{ size: number }>): number {
+  return items.reduce((n, b) => n + b.size, 0);
+}
+

@@ -1,0 +1,311 @@
+import { canonical } from "../domain/reference.js";
+import { formatPlatform } from "../domain/platform.js";
+import { BlobLedger } from "./blob-ledger.js";
+import type { Progress } from "./progress.js";
+import { redact } from "./redact.js";
+import type { Registries } from "./registries.js";
+import { type RegistryClient, RegistryError } from "./registry-client.js";
+import { isTransient, readBlobs, type Resolution, resolveTask } from "./resolve.js";
+import type { TaskResult } from "./result.js";
+import { withRetry } from "./retry.js";
+import { type BlobNeed, blobsToUpload, pickNext } from "./schedule.js";
+import { type CopyRequest, SkopeoError, skopeoCopy } from "./skopeo.js";
+import type { SyncTask } from "./tasks.js";
+
+/** How a sync runs. */
+export interface RunOptions {
+  tasks: SyncTask[];
+  registries: Registries;
+  progress: Progress;
+  /** Copy even when the target digest equals the source digest. */
+  force?: boolean;
+  /** Plan only: resolve digests and report what would be copied; send no writes. */
+  dryRun?: boolean;
+  /** Copies in flight at once (HEADs run wider). */
+  concurrency?: number;
+  /** Extra attempts for transient failures. */
+  retries?: number;
+  /** First backoff delay; tests shrink it. */
+  retryBaseMs?: number;
+  /** Structured log for details that do not belong on the progress lines. */
+  log?: (fields: Record<string, unknown>, message: string) => void;
+  /** Extra environment for skopeo. */
+  skopeoEnv?: Record<string, string>;
+}
+
+/** What a dry run would do with a task. */
+export interface DryRunLine {
+  task: SyncTask;
+  resolution: Resolution;
+}
+
+interface CopyJob {
+  id: number;
+  task: SyncTask;
+  repo: string;
+  ledger: BlobLedger;
+  blobs: BlobNeed[];
+  size: number;
+  resolution: Extract<Resolution, { kind: "copy" }>;
+  startedAt: number;
+}
+
+/**
+ * The pipeline: resolve (HEAD digests) -> learn where target blobs live -> schedule copies so
+ * no two in flight upload the same blob -> premount known blobs -> skopeo copy -> verify digest.
+ * One task's failure never stops the others. Returns one result per task, in task order.
+ */
+export async function runSync(options: RunOptions): Promise<{ results: TaskResult[]; dryRun: DryRunLine[] }> {
+  const { tasks, registries, progress } = options;
+  const retries = options.retries ?? 3;
+  const log = options.log ?? (() => undefined);
+  const results = new Map<number, TaskResult>();
+  const startedAt = new Map<number, number>();
+  const finish = (result: TaskResult, id: number) => {
+    results.set(id, result);
+    progress.done(result);
+  };
+
+  // 1. Resolve every task with HEADs, wide: they are cheap and latency-bound.
+  const resolutions = await mapLimit(tasks, Math.max(8, (options.concurrency ?? 4) * 4), async (task) => {
+    startedAt.set(task.id, Date.now());
+    progress.start({ source: canonical(task.source), target: task.targetReference });
+    return resolveWithRetry(task, registries, options.force ?? false, retries, options.retryBaseMs, log);
+  });
+
+  if (options.dryRun) {
+    return { results: [], dryRun: tasks.map((task, i) => ({ task, resolution: resolutions[i]! })) };
+  }
+
+  const copies: Array<{ task: SyncTask; resolution: Extract<Resolution, { kind: "copy" }> }> = [];
+  tasks.forEach((task, i) => {
+    const r = resolutions[i]!;
+    if (r.kind === "skip") finish(baseResult(task, startedAt, { status: "skipped", sourceDigest: r.sourceDigest, targetDigest: r.targetDigest }), task.id);
+    else if (r.kind === "fail") finish(baseResult(task, startedAt, { status: "failed", sourceDigest: r.sourceDigest, error: redact(r.error, registries.secrets) }), task.id);
+    else copies.push({ task, resolution: r });
+  });
+
+  if (copies.length > 0) {
+    const ledgers = new Map<string, BlobLedger>();
+    const ledgerFor = (registry: string) => ledgers.get(registry) ?? ledgers.set(registry, new BlobLedger()).get(registry)!;
+
+    // 2. Learn where blobs already live on each target from manifests the target holds now.
+    //    Only done when something must be copied, so a no-op run stays HEAD-only.
+    await learnTargetBlobs(tasks, resolutions, registries, ledgerFor, log);
+
+    // 3. Read what each copy needs; HEAD the blobs the ledger cannot vouch for.
+    const jobs: CopyJob[] = [];
+    await mapLimit(copies, 8, async ({ task, resolution }) => {
+      try {
+        const source = await readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest);
+        const ledger = ledgerFor(task.target.registry);
+        const { client } = registries.get(task.target.registry);
+        await mapLimit(source.blobs, 8, async (b) => {
+          if (ledger.has(b.digest, task.targetRepo) || ledger.sourceFor(b.digest) !== undefined) return;
+          if (await client.headBlob(task.targetRepo, b.digest)) ledger.record(b.digest, task.targetRepo);
+        });
+        jobs.push({ id: task.id, task, repo: task.targetRepo, ledger, blobs: source.blobs, size: source.size, resolution, startedAt: startedAt.get(task.id)! });
+      } catch (error) {
+        finish(baseResult(task, startedAt, { status: "failed", sourceDigest: resolution.sourceDigest, error: describeError(error, registries) }), task.id);
+      }
+    });
+    jobs.sort((a, b) => a.id - b.id);
+
+    // 4. Copy, scheduled by blob.
+    await schedule(jobs, options.concurrency ?? 4, async (job) => {
+      const result = await copyJob(job, registries, retries, options, log);
+      finish(result, job.id);
+    });
+  }
+
+  return { results: tasks.map((t) => results.get(t.id)!).filter(Boolean), dryRun: [] };
+}
+
+async function resolveWithRetry(
+  task: SyncTask,
+  registries: Registries,
+  force: boolean,
+  retries: number,
+  retryBaseMs: number | undefined,
+  log: NonNullable<RunOptions["log"]>,
+): Promise<Resolution> {
+  try {
+    return await withRetry(() => resolveTask(task, registries, force), {
+      retries,
+      baseMs: retryBaseMs ?? 1000,
+      isTransient,
+      onRetry: (error, attempt, delayMs) => log({ task: task.targetReference, attempt, delayMs, error: describeError(error, registries) }, "retrying"),
+    });
+  } catch (error) {
+    return { kind: "fail", error: describeError(error, registries), sourceDigest: null, transient: isTransient(error) };
+  }
+}
+
+async function learnTargetBlobs(
+  tasks: SyncTask[],
+  resolutions: Resolution[],
+  registries: Registries,
+  ledgerFor: (registry: string) => BlobLedger,
+  log: NonNullable<RunOptions["log"]>,
+): Promise<void> {
+  const known = new Map<string, SyncTask>();
+  tasks.forEach((task, i) => {
+    const r = resolutions[i]!;
+    const digest = r.kind === "skip" ? r.targetDigest : r.kind === "copy" ? r.targetDigest : null;
+    if (digest) known.set(`${task.target.registry}/${task.targetRepo}@${digest}`, task);
+  });
+  await mapLimit([...known], 8, async ([key, task]) => {
+    const digest = key.slice(key.lastIndexOf("@") + 1);
+    try {
+      const { blobs } = await readBlobs(registries, task.target.registry, task.targetRepo, digest);
+      const ledger = ledgerFor(task.target.registry);
+      for (const b of blobs) ledger.record(b.digest, task.targetRepo);
+    } catch (error) {
+      // Knowing less only costs bytes: the copy still works, it may upload more.
+      log({ target: task.targetReference, error: describeError(error, registries) }, "could not read target manifest");
+    }
+  });
+}
+
+async function copyJob(
+  job: CopyJob,
+  registries: Registries,
+  retries: number,
+  options: RunOptions,
+  log: NonNullable<RunOptions["log"]>,
+): Promise<TaskResult> {
+  const { task, resolution } = job;
+  const target = registries.get(task.target.registry);
+  const source = registries.get(task.source.domain);
+  let uploaded = 0;
+  try {
+    await withRetry(
+      async () => {
+        await premount(job, target.client, log);
+        // Bytes skopeo will send: what the repository still lacks after mounting.
+        uploaded = job.blobs.filter((b) => !job.ledger.has(b.digest, job.repo)).reduce((n, b) => n + b.size, 0);
+        job.ledger.claim(job.id, job.blobs.filter((b) => !job.ledger.has(b.digest, job.repo)).map((b) => b.digest));
+        const request: CopyRequest = {
+          // By digest: a tag that moves mid-run must not change what we verify against.
+          source: { reference: `${task.source.domain}/${task.source.path}@${resolution.sourceDigest}`, tlsVerify: source.tlsVerify, authFile: registries.authFile },
+          destination: { reference: `${task.target.registry}/${task.targetRepo}:${task.targetTag}`, tlsVerify: target.tlsVerify, authFile: registries.authFile },
+          all: task.platform === null,
+          secrets: registries.secrets,
+          ...(options.skopeoEnv ? { env: options.skopeoEnv } : {}),
+        };
+        await skopeoCopy(request);
+      },
+      {
+        retries,
+        baseMs: options.retryBaseMs ?? 1000,
+        isTransient: (e) => (e instanceof SkopeoError || e instanceof RegistryError) && e.transient,
+        onRetry: (error, attempt, delayMs) => log({ task: task.targetReference, attempt, delayMs, error: describeError(error, registries) }, "retrying copy"),
+      },
+    );
+    const after = await target.client.headManifest(task.targetRepo, task.targetTag);
+    for (const b of job.blobs) job.ledger.record(b.digest, job.repo);
+    if (after?.digest !== resolution.sourceDigest) {
+      return result(job, "failed", after?.digest ?? null, uploaded, `digest mismatch after copy: expected ${resolution.sourceDigest}, target has ${after?.digest ?? "nothing"}`);
+    }
+    return result(job, "copied", after.digest, uploaded, null);
+  } catch (error) {
+    return result(job, "failed", null, 0, describeError(error, registries));
+  } finally {
+    job.ledger.release(job.id);
+  }
+}
+
+/** Mount every blob the target holds in another repository, so skopeo finds it in place. */
+async function premount(job: CopyJob, client: RegistryClient, log: NonNullable<RunOptions["log"]>): Promise<void> {
+  await mapLimit(job.blobs, 4, async (b) => {
+    if (job.ledger.has(b.digest, job.repo)) return;
+    const from = job.ledger.sourceFor(b.digest);
+    if (from === undefined) return;
+    if (await client.mountBlob(job.repo, b.digest, from)) job.ledger.record(b.digest, job.repo);
+    else log({ blob: b.digest, from, to: job.repo }, "mount refused; skopeo will upload");
+  });
+}
+
+function result(job: CopyJob, status: "copied" | "failed", targetDigest: string | null, bytes: number, error: string | null): TaskResult {
+  return {
+    ...identity(job.task),
+    status,
+    sourceDigest: job.resolution.sourceDigest,
+    targetDigest,
+    size: job.size,
+    bytes,
+    durationMs: Date.now() - job.startedAt,
+    error,
+  };
+}
+
+function baseResult(
+  task: SyncTask,
+  startedAt: Map<number, number>,
+  fields: { status: "skipped" | "failed"; sourceDigest: string | null; targetDigest?: string | null; error?: string },
+): TaskResult {
+  return {
+    ...identity(task),
+    status: fields.status,
+    sourceDigest: fields.sourceDigest,
+    targetDigest: fields.targetDigest ?? null,
+    size: 0,
+    bytes: 0,
+    durationMs: Date.now() - (startedAt.get(task.id) ?? Date.now()),
+    error: fields.error ?? null,
+  };
+}
+
+function identity(task: SyncTask): Pick<TaskResult, "line" | "source" | "target" | "targetName" | "platform"> {
+  return {
+    line: task.line,
+    source: canonical(task.source),
+    target: task.targetReference,
+    targetName: task.target.name,
+    platform: task.platform ? formatPlatform(task.platform) : null,
+  };
+}
+
+function describeError(error: unknown, registries: Registries): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return redact(message, registries.secrets);
+}
+
+/**
+ * Run jobs with at most `limit` in flight, starting next whichever job the blob scheduler
+ * allows. A job whose missing blobs another job is uploading waits for it, then mounts.
+ */
+async function schedule(jobs: CopyJob[], limit: number, run: (job: CopyJob) => Promise<void>): Promise<void> {
+  const waiting = [...jobs];
+  const inFlight = new Map<number, Promise<number>>();
+  while (waiting.length > 0 || inFlight.size > 0) {
+    while (inFlight.size < limit) {
+      const next = pickNext(waiting);
+      if (!next) break;
+      waiting.splice(waiting.indexOf(next), 1);
+      // Claim now, not when the copy starts, so the next pick already sees these uploads.
+      next.ledger.claim(next.id, blobsToUpload(next).map((b) => b.digest));
+      inFlight.set(next.id, run(next).then(() => next.id));
+    }
+    if (inFlight.size === 0) {
+      // Unreachable: waiting jobs only wait on in-flight uploads. Guard anyway: never spin.
+      throw new Error(`internal: ${waiting.length} copies blocked with nothing in flight`);
+    }
+    const done = await Promise.race(inFlight.values());
+    inFlight.delete(done);
+  }
+}
+
+/** Map with at most `limit` calls in flight; results keep input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,0 +1,54 @@
+import type { BlobLedger } from "./blob-ledger.js";
+
+/** A blob a copy will need at its target repository. */
+export interface BlobNeed {
+  digest: string;
+  size: number;
+}
+
+/** The part of a copy job the scheduler looks at. */
+export interface SchedulableJob {
+  id: number;
+  /** Target repository, e.g. "mirror/nginx". */
+  repo: string;
+  /** The ledger of the job's target registry. */
+  ledger: BlobLedger;
+  /** Every blob the image references (config and layers of every platform copied). */
+  blobs: BlobNeed[];
+}
+
+/** Blobs the job would have to upload: not in its repository and not mountable from another. */
+export function blobsToUpload(job: SchedulableJob): BlobNeed[] {
+  return job.blobs.filter((b) => !job.ledger.has(b.digest, job.repo) && job.ledger.sourceFor(b.digest) === undefined);
+}
+
+/** A job may start when no in-flight copy is uploading a blob it would otherwise upload too. */
+export function canStart(job: SchedulableJob): boolean {
+  return blobsToUpload(job).every((b) => !job.ledger.uploadingElsewhere(b.digest, job.id));
+}
+
+/**
+ * Pick the next job to start, or undefined when every waiting job must wait.
+ *
+ * Among startable jobs it prefers the one whose uploads the most other waiting jobs also
+ * need (weighted by size): uploading a shared base layer first unblocks everyone else,
+ * who then mount it instead of uploading it again.
+ */
+export function pickNext<J extends SchedulableJob>(waiting: readonly J[]): J | undefined {
+  const demand = new Map<string, number>();
+  for (const job of waiting) {
+    for (const b of job.blobs) demand.set(b.digest, (demand.get(b.digest) ?? 0) + 1);
+  }
+  let best: J | undefined;
+  let bestScore = -1;
+  for (const job of waiting) {
+    if (!canStart(job)) continue;
+    // demand counts the job itself, so a blob nobody else needs scores 0.
+    const score = blobsToUpload(job).reduce((sum, b) => sum + b.size * ((demand.get(b.digest) ?? 1) - 1), 0);
+    if (score > bestScore) {
+      best = job;
+      bestScore = score;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,132 @@
+import { execa } from "execa";
+import { redact } from "./redact.js";
+
+/** One side of a copy: a `docker://` reference and how to reach its registry. */
+export interface CopyEndpoint {
+  /** Reference without transport, e.g. "127.0.0.1:5000/library/nginx@sha256:..." */
+  reference: string;
+  tlsVerify: boolean;
+  /** Containers auth file (mode 0600) holding this registry's credentials, if any. */
+  authFile?: string | undefined;
+}
+
+/** What one `skopeo copy` run is asked to do. */
+export interface CopyRequest {
+  source: CopyEndpoint;
+  destination: CopyEndpoint;
+  /** Copy every platform of an index (`--all`); false copies just the referenced manifest. */
+  all: boolean;
+  /** Values to scrub from any error text, e.g. passwords. */
+  secrets?: string[];
+  signal?: AbortSignal;
+  /** Extra environment for skopeo (tests point its caches elsewhere). */
+  env?: Record<string, string>;
+}
+
+/** A failed `skopeo copy`, classified so the runner knows whether to retry. */
+export class SkopeoError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = "SkopeoError";
+  }
+}
+
+/** The skopeo binary; overridable for tests and unusual installs. */
+export function skopeoBinary(): string {
+  return process.env.MIRRORBOT_SKOPEO ?? "skopeo";
+}
+
+/**
+ * Build the argument array for `skopeo copy`. Credentials only ever travel in auth files.
+ * @example copyArgs({source: {reference: "docker.io/library/nginx@sha256:…", tlsVerify: true}, …})
+ *   // ["copy", "--all", "--preserve-digests", …, "docker://docker.io/library/nginx@sha256:…", "docker://…"]
+ */
+export function copyArgs(request: CopyRequest): string[] {
+  const { source, destination } = request;
+  const args = ["copy", "--retry-times", "0"];
+  // --all with --preserve-digests refuses any change that would alter a digest, so the
+  // mirror is byte-for-byte the source and "target digest == source digest" holds.
+  args.push(...(request.all ? ["--all", "--preserve-digests"] : ["--preserve-digests"]));
+  args.push(`--src-tls-verify=${source.tlsVerify}`, `--dest-tls-verify=${destination.tlsVerify}`);
+  if (source.authFile) args.push("--src-authfile", source.authFile);
+  if (destination.authFile) args.push("--dest-authfile", destination.authFile);
+  args.push(`docker://${source.reference}`, `docker://${destination.reference}`);
+  return args;
+}
+
+/** Run one registry-to-registry copy. Resolves when the destination has the manifest. */
+export async function skopeoCopy(request: CopyRequest): Promise<void> {
+  const result = await execa(skopeoBinary(), copyArgs(request), {
+    reject: false,
+    stdin: "ignore",
+    all: false,
+    cancelSignal: request.signal,
+    env: request.env,
+    // Nothing is staged locally; a small buffer holds only skopeo's log lines.
+    maxBuffer: 4 * 1024 * 1024,
+  });
+  if (result.exitCode === 0) return;
+  const stderr = redact(String(result.stderr ?? ""), request.secrets ?? []);
+  if (result.isCanceled) throw new SkopeoError("copy cancelled", false, stderr);
+  throw new SkopeoError(describeSkopeoFailure(stderr, request), isTransientSkopeoError(stderr), stderr);
+}
+
+const TRANSIENT = [
+  /\b50[0-4]\b/,
+  /\b429\b/,
+  /toomanyrequests/i,
+  /too many requests/i,
+  /connection reset/i,
+  /connection refused/i,
+  /broken pipe/i,
+  /i\/o timeout/i,
+  /TLS handshake timeout/i,
+  /timeout awaiting response headers/i,
+  /unexpected EOF/i,
+  /\bEOF\b/,
+  /server misbehaving/i,
+  /temporary failure/i,
+  /blob upload unknown/i,
+];
+
+const PERMANENT = [
+  /manifest unknown/i,
+  /name unknown/i,
+  /unauthorized/i,
+  /authentication required/i,
+  /\bdenied\b/i,
+  /\b40[134]\b/,
+  /invalid username\/password/i,
+  /no image found in manifest list/i,
+  /Error parsing image name/i,
+];
+
+/** True when the failure looks like a network or server hiccup worth retrying. */
+export function isTransientSkopeoError(stderr: string): boolean {
+  if (PERMANENT.some((re) => re.test(stderr))) return false;
+  return TRANSIENT.some((re) => re.test(stderr));
+}
+
+/** Turn skopeo's stderr into one line a person can act on. */
+export function describeSkopeoFailure(stderr: string, request: CopyRequest): string {
+  const src = request.source.reference;
+  const dst = request.destination.reference;
+  if (/reading manifest|manifest unknown/i.test(stderr) && /source|reading manifest/i.test(stderr)) {
+    return `source not found: ${src}`;
+  }
+  if (/(unauthorized|authentication required|invalid username\/password|\b401\b)/i.test(stderr)) {
+    const side = /trying to reuse blob|writing|uploading|initializing destination|destination/i.test(stderr) ? dst : src;
+    return `authentication failed for ${registryOf(side)}`;
+  }
+  if (/\bdenied\b|\b403\b/i.test(stderr)) return `access denied: ${stderr.includes(registryOf(dst)) ? dst : src}`;
+  const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "skopeo copy failed";
+  return last.replace(/^time="[^"]*" level=\w+ msg="?/, "").replace(/"$/, "");
+}
+
+function registryOf(reference: string): string {
+  return reference.split("/")[0] ?? reference;
+}

@@ -1,0 +1,227 @@
+/**
+ * `mirrorbot sync` end to end: two real distribution registries on 127.0.0.1 (source without
+ * auth, target with htpasswd), OCI images built here and pushed with skopeo, and the access
+ * logs as the witness of what crossed the wire.
+ */
+import { rm, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { run } from "../../src/cli/sync.js";
+import { parseResult } from "../../src/engine/result.js";
+import { countByKind, countWrites, uploadedBlobBytes } from "../harness/access-log.js";
+import { type PlatformSpec, type SeededImage, seedImages, uniqueBlobBytes } from "../harness/oci-image.js";
+import { type AccessLogEntry, type RunningRegistry, startRegistry } from "../harness/registry.js";
+
+const TIMEOUT = 120_000;
+const AUTH = { username: "mirror", password: "s3cret-target-Password" };
+// skopeo's blob-info cache as root: removed so every run is as fresh as a GitHub runner.
+const SKOPEO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb";
+
+const base = { seed: "sync-base", size: 300_000 };
+const runtime = { seed: "sync-runtime", size: 150_000 };
+const amd64 = (...layers: Array<{ seed: string; size: number }>): PlatformSpec[] => [{ os: "linux", architecture: "amd64", layers: [base, ...layers] }];
+const multiArch: PlatformSpec[] = [
+  { os: "linux", architecture: "amd64", layers: [base, runtime, { seed: "sync-nginx-amd64", size: 40_000 }] },
+  { os: "linux", architecture: "arm64", variant: "v8", layers: [{ seed: "sync-base-arm64", size: 200_000 }, { seed: "sync-nginx-arm64", size: 30_000 }] },
+];
+
+let source: RunningRegistry;
+let target: RunningRegistry;
+let work: string;
+let images: SeededImage[];
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+  targetLog: AccessLogEntry[];
+}
+
+/** Run `mirrorbot sync` in-process and return its output plus the target requests it caused. */
+async function sync(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+  const before = (await target.settledAccessLog()).length;
+  let stdout = "";
+  let stderr = "";
+  const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, cwd: work };
+  const code = await run(["--config", "mirrorbot.yml", "--retries", "1", ...args], io, {
+    PATH: process.env.PATH ?? "",
+    HOME: work,
+    TARGET_USER: AUTH.username,
+    TARGET_PASSWORD: AUTH.password,
+    ...env,
+  });
+  const targetLog = (await target.settledAccessLog()).slice(before);
+  return { code, stdout, stderr, targetLog };
+}
+
+async function targetDigest(repoTag: string): Promise<string | null> {
+  const [repo, tag] = repoTag.split(":") as [string, string];
+  const res = await fetch(`${target.url}/v2/${repo}/manifests/${tag}`, {
+    method: "HEAD",
+    headers: {
+      accept: "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json",
+      authorization: `Basic ${Buffer.from(`${AUTH.username}:${AUTH.password}`).toString("base64")}`,
+    },
+  });
+  return res.status === 200 ? res.headers.get("docker-content-digest") : null;
+}
+
+function writeImages(lines: string[]): Promise<void> {
+  return writeFile(join(work, "images.txt"), `${lines.join("\n")}\n`);
+}
+
+beforeAll(async () => {
+  [source, target] = await Promise.all([startRegistry(), startRegistry({ auth: AUTH })]);
+  work = await mkdtemp(join(tmpdir(), "mirrorbot-sync-"));
+  await writeFile(
+    join(work, "mirrorbot.yml"),
+    [
+      "targets:",
+      "  - name: local",
+      `    registry: "${target.host}"`,
+      "    namespace: mirror",
+      "    tlsVerify: false",
+      "    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }",
+      "sources:",
+      `  - registry: "${source.host}"`,
+      "    tlsVerify: false",
+      "engine: { concurrency: 4, retries: 1 }",
+      "",
+    ].join("\n"),
+  );
+  images = await seedImages(source, [
+    { repo: "library/nginx", tag: "1.26", platforms: multiArch },
+    { repo: "bitnami/nginx", tag: "1", platforms: amd64(runtime, { seed: "sync-bitnami", size: 50_000 }) },
+    { repo: "library/redis", tag: "7", platforms: amd64(runtime, { seed: "sync-redis", size: 60_000 }) },
+    { repo: "library/busybox", tag: "1", platforms: amd64({ seed: "sync-busybox", size: 20_000 }) },
+    { repo: "team/app", tag: "2.0", platforms: amd64({ seed: "sync-app", size: 70_000 }) },
+  ]);
+}, TIMEOUT);
+
+afterAll(async () => {
+  await Promise.all([source?.stop(), target?.stop()]);
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await rm(SKOPEO_CACHE, { force: true });
+});
+
+const lines = () => images.map((i) => `${source.host}/${i.repo}:${i.tag}`);
+const mirrored = (img: SeededImage) => `mirror/${img.repo.replace("/", "_")}:${img.tag}`;
+
+describe("mirrorbot sync", () => {
+  it("copies every image in parallel, keeps digests, and uploads each unique blob exactly once", async () => {
+    await writeImages(lines());
+    const out = await sync(["--result", "result.json", "--concurrency", "4"]);
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    for (const img of images) expect(await targetDigest(mirrored(img))).toBe(img.digest);
+    expect(uploadedBlobBytes(out.targetLog)).toBe(uniqueBlobBytes(images));
+    expect(out.stdout).toMatch(/^\[1\/5\] copied {3}/m);
+    expect(out.stdout).toMatch(/^done: 5 copied, 0 skipped, 0 failed/m);
+
+    const result = parseResult(JSON.parse(await readFile(join(work, "result.json"), "utf8")));
+    expect(result.summary).toMatchObject({ total: 5, copied: 5, skipped: 0, failed: 0 });
+    expect(result.summary.bytes).toBe(uniqueBlobBytes(images));
+    const nginx = result.tasks.find((t) => t.source === `${source.host}/library/nginx:1.26`)!;
+    expect(nginx).toMatchObject({ line: 1, status: "copied", target: `${target.host}/mirror/library_nginx:1.26`, platform: null, sourceDigest: images[0]!.digest, targetDigest: images[0]!.digest, error: null });
+  }, TIMEOUT);
+
+  it("skips everything on a second run and sends no write to the target", async () => {
+    const out = await sync([]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^done: 0 copied, 5 skipped, 0 failed/m);
+    expect(countWrites(out.targetLog)).toBe(0);
+    const kinds = countByKind(out.targetLog);
+    expect(kinds.manifestGet).toBe(0);
+    expect(kinds.manifestPut).toBe(0);
+  }, TIMEOUT);
+
+  it("--dry-run reports and changes nothing", async () => {
+    await writeImages([...lines(), `${source.host}/library/busybox:1 => tools/bb:1`]);
+    const out = await sync(["--dry-run"]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(`would copy  ${source.host}/library/busybox:1 -> ${target.host}/mirror/tools_bb:1`);
+    expect(out.stdout).toContain(`up to date  ${source.host}/library/redis:7 -> ${target.host}/mirror/library_redis:7`);
+    expect(countWrites(out.targetLog)).toBe(0);
+    expect(await targetDigest("mirror/tools_bb:1")).toBeNull();
+  }, TIMEOUT);
+
+  it("--force copies again", async () => {
+    await writeImages(lines());
+    const out = await sync(["--force", "--only", `${source.host}/library/redis:7`]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^done: 1 copied, 0 skipped, 0 failed/m);
+    expect(countByKind(out.targetLog).manifestPut).toBeGreaterThan(0);
+    expect(uploadedBlobBytes(out.targetLog)).toBe(0);
+  }, TIMEOUT);
+
+  it("copies one platform into the suffixed tag, with that platform's digest", async () => {
+    await writeImages([`--platform=linux/arm64 ${source.host}/library/nginx:1.26`]);
+    const out = await sync([]);
+    expect(out.code).toBe(0);
+    const arm64 = images[0]!.manifests.find((m) => m.platform.architecture === "arm64")!;
+    expect(await targetDigest("mirror/library_nginx:1.26-linux-arm64")).toBe(arm64.digest);
+    // The index tag is untouched and the arm64 blobs were already there: nothing uploaded.
+    expect(await targetDigest("mirror/library_nginx:1.26")).toBe(images[0]!.digest);
+    expect(uploadedBlobBytes(out.targetLog)).toBe(0);
+  }, TIMEOUT);
+
+  it("reports a missing source tag and still copies the others", async () => {
+    await seedImages(source, [{ repo: "library/alpine", tag: "3", platforms: amd64({ seed: "sync-alpine", size: 10_000 }) }]);
+    await writeImages([`${source.host}/library/nginx:9.99`, `${source.host}/library/alpine:3`, `--platform=linux/s390x ${source.host}/library/nginx:1.26`]);
+    const out = await sync(["--result", "missing.json"]);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain(`failed   ${source.host}/library/nginx:9.99 -> ${target.host}/mirror/library_nginx:9.99: source not found: ${source.host}/library/nginx:9.99`);
+    expect(out.stdout).toContain(`platform linux/s390x not found in ${source.host}/library/nginx:1.26 (available: linux/amd64, linux/arm64/v8)`);
+    expect(out.stdout).toMatch(/^done: 1 copied, 0 skipped, 2 failed/m);
+    expect(await targetDigest("mirror/library_alpine:3")).not.toBeNull();
+    const result = parseResult(JSON.parse(await readFile(join(work, "missing.json"), "utf8")));
+    expect(result.tasks.map((t) => [t.line, t.status])).toEqual([[1, "failed"], [2, "copied"], [3, "failed"]]);
+  }, TIMEOUT);
+
+  it("gives a clear auth error for a wrong target password, and never prints the password", async () => {
+    const wrong = "Wr0ng-pa55word-xyz";
+    await writeImages([`${source.host}/library/busybox:1`]);
+    const out = await sync(["--result", "denied.json", "--force"], { TARGET_PASSWORD: wrong });
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain(`authentication failed for ${target.host} (check TARGET_USER/TARGET_PASSWORD)`);
+    const file = await readFile(join(work, "denied.json"), "utf8");
+    for (const text of [out.stdout, out.stderr, file]) {
+      expect(text).not.toContain(wrong);
+      expect(text).not.toContain(AUTH.password);
+      expect(text).not.toContain(Buffer.from(`${AUTH.username}:${wrong}`).toString("base64"));
+    }
+  }, TIMEOUT);
+
+  it("a missing credentials variable is a usage error, before anything runs", async () => {
+    await writeImages([`${source.host}/library/busybox:1`]);
+    const out = await sync([], { TARGET_PASSWORD: "" });
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe('mirrorbot sync: targets[0] "local": environment variable TARGET_PASSWORD (credentials.passwordEnv) is not set\n');
+    expect(out.targetLog).toEqual([]);
+  }, TIMEOUT);
+
+  it("a new image whose layers the target holds in other repositories uploads only its new blobs", async () => {
+    const [fresh] = await seedImages(source, [{ repo: "library/newapp", tag: "1", platforms: amd64(runtime, { seed: "sync-newapp", size: 80_000 }) }]);
+    await writeImages([...lines(), `${source.host}/library/newapp:1`]);
+    const out = await sync([]);
+    expect(out.code).toBe(0);
+    expect(await targetDigest("mirror/library_newapp:1")).toBe(fresh!.digest);
+    const known = new Set(images.flatMap((i) => i.blobs.map((b) => b.digest)));
+    const newBytes = fresh!.blobs.filter((b) => !known.has(b.digest)).reduce((n, b) => n + b.size, 0);
+    expect(uploadedBlobBytes(out.targetLog)).toBe(newBytes);
+    expect(countByKind(out.targetLog).mounts).toBe(2); // base and runtime
+  }, TIMEOUT);
+
+  it("MIRRORBOT_IMAGES limits the run to the requested lines", async () => {
+    await writeImages(lines());
+    const out = await sync(["--result", "env.json"], { MIRRORBOT_IMAGES: `${source.host}/library/redis:7\n`, MIRRORBOT_REQUEST: "12-345" });
+    expect(out.code).toBe(0);
+    const result = parseResult(JSON.parse(await readFile(join(work, "env.json"), "utf8")));
+    expect(result.request).toBe("12-345");
+    expect(result.tasks.map((t) => [t.line, t.source, t.status])).toEqual([[3, `${source.host}/library/redis:7`, "skipped"]]);
+  }, TIMEOUT);
+});
