@@ -36,8 +36,9 @@ function describe(result: TaskResult): string {
 function tail(result: TaskResult): string {
   switch (result.status) {
     case "copied": {
-      const uploaded = result.bytes === result.size ? "" : ` (${humanBytes(result.bytes)} uploaded)`;
-      return `  ${humanBytes(result.size)} in ${formatDuration(result.durationMs)}${uploaded}`;
+      const size = result.size ?? 0;
+      const uploaded = result.bytes === size ? "" : ` (${humanBytes(result.bytes)} uploaded)`;
+      return `  ${humanBytes(size)} in ${formatDuration(result.durationMs)}${uploaded}`;
     }
     case "skipped": {
       const digest = result.targetDigest ?? result.sourceDigest;

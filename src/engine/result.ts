@@ -16,7 +16,12 @@ export const taskResultSchema = z.object({
   status: taskStatusSchema,
   sourceDigest: z.string().nullable().describe("digest of the source manifest or index, when it could be resolved"),
   targetDigest: z.string().nullable().describe("digest at the target after the task, when it could be resolved"),
-  size: z.number().int().nonnegative().describe("bytes of all blobs and manifests the image references"),
+  size: z
+    .number()
+    .int()
+    .nonnegative()
+    .nullable()
+    .describe("bytes of all blobs and manifests the image references; null when the task read no manifest (skipped, or failed before reading)"),
   bytes: z.number().int().nonnegative().describe("blob bytes this task uploaded to the target"),
   durationMs: z.number().int().nonnegative().describe("wall time of the task in milliseconds"),
   error: z.string().nullable().describe("why the task failed, in words a person can act on; never a credential"),

@@ -249,7 +249,7 @@ function baseResult(
     status: fields.status,
     sourceDigest: fields.sourceDigest,
     targetDigest: fields.targetDigest ?? null,
-    size: 0,
+    size: null,
     bytes: 0,
     durationMs: Date.now() - (startedAt.get(task.id) ?? Date.now()),
     error: fields.error ?? null,

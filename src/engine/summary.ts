@@ -126,7 +126,7 @@ function tableRow(task: TaskResult): string {
     source,
     codeCell(task.target),
     digest === null ? "" : codeCell(shortDigest(digest)),
-    humanBytes(task.size),
+    task.size === null ? "—" : humanBytes(task.size),
     last,
   ].join(" | ");
 }

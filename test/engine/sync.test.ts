@@ -3,6 +3,8 @@
  * auth, target with htpasswd), OCI images built here and pushed with skopeo, and the access
  * logs as the witness of what crossed the wire.
  */
+import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 import { rm, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,12 +41,12 @@ interface Outcome {
 }
 
 /** Run `mirrorbot sync` in-process and return its output plus the target requests it caused. */
-async function sync(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+async function sync(args: string[], env: Record<string, string> = {}, config = "mirrorbot.yml"): Promise<Outcome> {
   const before = (await target.settledAccessLog()).length;
   let stdout = "";
   let stderr = "";
   const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, cwd: work };
-  const code = await run(["--config", "mirrorbot.yml", "--retries", "1", ...args], io, {
+  const code = await run(["--config", config, "--retries", "1", ...args], io, {
     PATH: process.env.PATH ?? "",
     HOME: work,
     TARGET_USER: AUTH.username,
@@ -65,6 +67,40 @@ async function targetDigest(repoTag: string): Promise<string | null> {
     },
   });
   return res.status === 200 ? res.headers.get("docker-content-digest") : null;
+}
+
+/**
+ * An HTTP proxy in front of the target that answers 503 to the first request matching each
+ * rule, as a registry behind a flaky load balancer would, and forwards everything else.
+ */
+async function flakyProxy(upstream: RunningRegistry, rules: Array<(req: IncomingMessage) => boolean>): Promise<{ host: string; failed: string[]; close: () => Promise<void> }> {
+  const pending = [...rules];
+  const failed: string[] = [];
+  const [, port] = upstream.host.split(":");
+  const server = createServer((req, res) => {
+    const rule = pending.findIndex((r) => r(req));
+    if (rule !== -1) {
+      pending.splice(rule, 1);
+      failed.push(`${req.method} ${req.url}`);
+      req.resume();
+      res.writeHead(503, { "content-type": "application/json" });
+      res.end('{"errors":[{"code":"UNAVAILABLE","message":"service unavailable"}]}');
+      return;
+    }
+    const up = httpRequest({ host: "127.0.0.1", port: Number(port), method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    up.on("error", () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port: proxyPort } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${proxyPort}`,
+    failed,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 function writeImages(lines: string[]): Promise<void> {
@@ -224,4 +260,39 @@ describe("mirrorbot sync", () => {
     expect(result.request).toBe("12-345");
     expect(result.tasks.map((t) => [t.line, t.source, t.status])).toEqual([[3, `${source.host}/library/redis:7`, "skipped"]]);
   }, TIMEOUT);
+
+  it("retries transient 503s from the target, on the digest check and on the copy, and succeeds", async () => {
+    const [img] = await seedImages(source, [{ repo: "library/flaky", tag: "1", platforms: amd64({ seed: "sync-flaky", size: 30_000 }) }]);
+    const proxy = await flakyProxy(target, [
+      (req) => req.method === "HEAD" && req.url === "/v2/mirror/library_flaky/manifests/1",
+      (req) => req.method === "PUT" && (req.url ?? "").startsWith("/v2/mirror/library_flaky/manifests/"),
+    ]);
+    try {
+      await writeFile(
+        join(work, "flaky.yml"),
+        [
+          "targets:",
+          "  - name: flaky",
+          `    registry: "${proxy.host}"`,
+          "    namespace: mirror",
+          "    tlsVerify: false",
+          "    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }",
+          "sources:",
+          `  - registry: "${source.host}"`,
+          "    tlsVerify: false",
+          "",
+        ].join("\n"),
+      );
+      await writeImages([`${source.host}/library/flaky:1`]);
+      const out = await sync([], {}, "flaky.yml");
+      expect(proxy.failed).toEqual(["HEAD /v2/mirror/library_flaky/manifests/1", expect.stringMatching(/^PUT \/v2\/mirror\/library_flaky\/manifests\//)]);
+      expect(out.code).toBe(0);
+      expect(out.stderr).toMatch(/^retrying: .*attempt=1/m);
+      expect(out.stderr).toMatch(/^retrying copy: .*attempt=1/m);
+      expect(await targetDigest("mirror/library_flaky:1")).toBe(img!.digest);
+    } finally {
+      await proxy.close();
+    }
+  }, TIMEOUT);
 });
+

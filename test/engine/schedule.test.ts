@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { BlobLedger } from "../../src/engine/blob-ledger.js";
+import { blobsToUpload, canStart, pickNext, type SchedulableJob } from "../../src/engine/schedule.js";
+
+const base = { digest: "sha256:base", size: 20 };
+const runtime = { digest: "sha256:runtime", size: 10 };
+const own = (n: number) => ({ digest: `sha256:own${n}`, size: 5 });
+
+function jobs(ledger: BlobLedger): SchedulableJob[] {
+  return [
+    { id: 0, repo: "m/a", ledger, blobs: [base, own(0)] },
+    { id: 1, repo: "m/b", ledger, blobs: [base, runtime, own(1)] },
+    { id: 2, repo: "m/c", ledger, blobs: [base, runtime, own(2)] },
+    { id: 3, repo: "m/d", ledger, blobs: [own(3)] },
+  ];
+}
+
+describe("blob scheduling", () => {
+  it("starts first the job whose uploads the most others share", () => {
+    const ledger = new BlobLedger();
+    expect(pickNext(jobs(ledger))?.id).toBe(1);
+  });
+
+  it("holds back jobs that would upload a blob already in flight, but not unrelated ones", () => {
+    const ledger = new BlobLedger();
+    const all = jobs(ledger);
+    ledger.claim(1, blobsToUpload(all[1]!).map((b) => b.digest));
+    expect(all.map(canStart)).toEqual([false, true, false, true]);
+    expect(pickNext([all[0]!, all[2]!, all[3]!])?.id).toBe(3);
+  });
+
+  it("once a blob is in the target, others mount instead of uploading, and may start", () => {
+    const ledger = new BlobLedger();
+    const all = jobs(ledger);
+    ledger.claim(1, ["sha256:base", "sha256:runtime", "sha256:own1"]);
+    for (const b of all[1]!.blobs) ledger.record(b.digest, "m/b");
+    ledger.release(1);
+    expect(blobsToUpload(all[2]!)).toEqual([own(2)]);
+    expect(canStart(all[0]!)).toBe(true);
+    expect(ledger.sourceFor("sha256:base")).toBe("m/b");
+  });
+
+  it("a failed upload's claim is released so another job can take it over", () => {
+    const ledger = new BlobLedger();
+    const all = jobs(ledger);
+    ledger.claim(1, ["sha256:base"]);
+    expect(canStart(all[0]!)).toBe(false);
+    ledger.release(1);
+    expect(canStart(all[0]!)).toBe(true);
+  });
+});

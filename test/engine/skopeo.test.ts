@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { copyArgs, describeSkopeoFailure, isTransientSkopeoError } from "../../src/engine/skopeo.js";
+
+const request = {
+  source: { reference: "docker.io/library/nginx@sha256:" + "a".repeat(64), tlsVerify: true, authFile: "/tmp/x/auth.json" },
+  destination: { reference: "127.0.0.1:5000/mirror/nginx:1.26", tlsVerify: false, authFile: "/tmp/x/auth.json" },
+  all: true,
+};
+
+describe("copyArgs", () => {
+  it("copies the whole index by digest, keeps digests, and passes credentials only as auth files", () => {
+    expect(copyArgs(request)).toEqual([
+      "copy",
+      "--retry-times",
+      "0",
+      "--all",
+      "--preserve-digests",
+      "--src-tls-verify=true",
+      "--dest-tls-verify=false",
+      "--src-authfile",
+      "/tmp/x/auth.json",
+      "--dest-authfile",
+      "/tmp/x/auth.json",
+      "docker://docker.io/library/nginx@sha256:" + "a".repeat(64),
+      "docker://127.0.0.1:5000/mirror/nginx:1.26",
+    ]);
+    expect(copyArgs(request).some((a) => /creds|password|username/.test(a))).toBe(false);
+  });
+
+  it("copies a single platform manifest without --all", () => {
+    expect(copyArgs({ ...request, all: false })).not.toContain("--all");
+  });
+});
+
+describe("skopeo failures", () => {
+  it.each([
+    ["Error writing blob: received unexpected HTTP status: 503 Service Unavailable", true],
+    ["Error reading blob: read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer", true],
+    ["toomanyrequests: You have reached your pull rate limit", true],
+    ["Error initializing source: reading manifest 1.26 in docker.io/library/ngnix: manifest unknown", false],
+    ["Error trying to reuse blob: authentication required", false],
+    ["unauthorized: authentication required", false],
+  ])("%s -> transient %s", (stderr, transient) => {
+    expect(isTransientSkopeoError(stderr)).toBe(transient);
+  });
+
+  it("names the missing source", () => {
+    expect(describeSkopeoFailure('time="x" level=fatal msg="Error initializing source docker://x: reading manifest 1.26 in docker.io/library/ngnix: manifest unknown"', request)).toBe(
+      `source not found: ${request.source.reference}`,
+    );
+  });
+});
