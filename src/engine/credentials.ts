@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { CredentialsConfig } from "../domain/config.js";
+import { authKey } from "./auth-file.js";
 
 /** A username and password for one registry host, resolved from the environment or an auth file. */
 export interface RegistryCredentials {
@@ -55,7 +56,7 @@ export async function credentialsFromAuthFiles(
   registry: string,
   files: string[] = existingAuthFiles(),
 ): Promise<RegistryCredentials | null> {
-  const keys = registry === "docker.io" ? ["docker.io", "index.docker.io", "https://index.docker.io/v1/", "registry-1.docker.io"] : [registry, `https://${registry}`, `http://${registry}`];
+  const keys = authKey(registry) === "docker.io" ? ["docker.io", "index.docker.io", "https://index.docker.io/v1/", "registry-1.docker.io"] : [registry, `https://${registry}`, `http://${registry}`];
   for (const file of files) {
     let parsed: unknown;
     try {
