@@ -85,14 +85,6 @@ describe("headManifest", () => {
     expect((await client.headManifest("library/nginx", "1.26"))?.digest).toBe(nginx.digest);
   }, TIMEOUT);
 
-  it("answers 200 HEADs in well under 10 ms each", async () => {
-    // The open source registry: on the target, bcrypt in the registry would dominate the time.
-    const client = new RegistryClient({ registry: registries().source.host, tlsVerify: false });
-    const started = performance.now();
-    for (let i = 0; i < 200; i++) expect((await client.headManifest("library/nginx", "1.26"))?.digest).toBe(nginx.digest);
-    expect((performance.now() - started) / 200).toBeLessThan(10);
-  }, TIMEOUT);
-
   it("sends one ping to learn the auth scheme, then only authenticated HEADs", async () => {
     const { target } = registries();
     const client = new RegistryClient({ registry: target.host, tlsVerify: false, credentials: AUTH, userAgent: "mirrorbot-test" });
