@@ -81,7 +81,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
 
     const selected = selectRows(analysis, values.only ?? [], env.MIRRORBOT_IMAGES ?? "", io);
     if (typeof selected === "number") return selected;
-    const tasks = buildTasks(selected.rows).map((t) => (selected.fromFile.has(entryKey(t.entry)) ? { ...t, line: selected.fromFile.get(entryKey(t.entry))! } : { ...t, line: null }));
+    const tasks = buildTasks(selected.rows, (entry) => selected.fromFile.get(entryKey(entry)) ?? null);
     if (tasks.length === 0) {
       writeLine(io.stderr, `${analysis.file}: no images to mirror`);
       return EXIT.ok;

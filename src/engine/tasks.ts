@@ -20,14 +20,17 @@ export interface SyncTask {
   targetTag: string;
 }
 
-/** Turn naming's rows into tasks; `fromFile` false marks entries given on the command line. */
-export function buildTasks(rows: readonly PlannedTarget[], fromFile = true): SyncTask[] {
+/**
+ * Turn naming's rows into tasks. `lineOf` gives the images.txt line a result should name;
+ * entries that came from elsewhere (the workflow's `images` input) may have none.
+ */
+export function buildTasks(rows: readonly PlannedTarget[], lineOf: (entry: ImageEntry) => number | null = (e) => e.line): SyncTask[] {
   return rows.map((row, id) => {
     const ref = parseReference(row.reference);
     return {
       id,
       entry: row.entry,
-      line: fromFile ? row.entry.line : null,
+      line: lineOf(row.entry),
       source: row.entry.source,
       platform: row.entry.platform,
       target: row.target,
