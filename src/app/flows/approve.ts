@@ -1,0 +1,55 @@
+/**
+ * `/approve`: a maintainer accepts the request waiting on this issue. Its lines are applied
+ * to the default branch through the same conflict-safe commit as a direct sync (crediting the
+ * requester), the bot pull request is closed with a pointer to that commit, then the run is
+ * dispatched. Re-applying the lines instead of merging the pull request means a stale bot
+ * branch can never conflict or carry anything but the lines that were validated.
+ */
+import type { Home, Person, RepoEnv } from "../env.js";
+import { reply } from "../github/issue.js";
+import { readRepoFile } from "../github/images-file.js";
+import { getRole, permits } from "../github/permission.js";
+import { closePullRequest } from "../github/pull-request.js";
+import { listStatusComments } from "../github/status-comment.js";
+import { renderApproveDenied, renderApprovedClose, renderNothingToApprove } from "../render.js";
+import { validateRequest } from "../request.js";
+import { launchRequest, writeStatus } from "./launch.js";
+
+/** Approve the newest request awaiting approval on `home`. */
+export async function approveRequest(env: RepoEnv, home: Home, approver: Person): Promise<void> {
+  const { octokit, repo, config, deps, log } = env;
+  const need = config.policy.syncPermission;
+  if (!permits(await getRole(octokit, repo, approver.login), need)) {
+    log.info({ reason: "not-permitted", sender: approver.login }, "approver lacks permission");
+    await reply(octokit, repo, home.issue, renderApproveDenied(approver.login, need));
+    return;
+  }
+  const pending = (await listStatusComments(octokit, repo, home.issue)).filter((s) => s.state.status === "awaiting-approval").pop();
+  if (!pending) {
+    log.info({ reason: "nothing-pending" }, "no request awaits approval");
+    await reply(octokit, repo, home.issue, renderNothingToApprove(approver.login));
+    return;
+  }
+  const { state } = pending;
+  if (deps.inflight.has(state.request)) {
+    log.info({ reason: "in-flight", request: state.request }, "request is being handled");
+    return;
+  }
+  deps.inflight.add(state.request);
+  try {
+    // The policy or images.txt may have changed since the request was made.
+    const images = await readRepoFile(octokit, repo, config.app.imagesFile, env.defaultBranch);
+    const validation = validateRequest(state.images.map((text) => ({ text, platforms: [] })), config, images.text);
+    if (!validation.ok) {
+      log.info({ reason: "invalid", request: state.request }, "approved request no longer validates");
+      await writeStatus(env, home, pending.id, { ...state, status: "rejected" }, { kind: "rejected", problems: validation.problems });
+      return;
+    }
+    const pr = state.pr;
+    await launchRequest(env, home, state, validation.plan, pending.id, async (commit) => {
+      if (pr !== null) await closePullRequest(octokit, repo, pr, renderApprovedClose(approver.login, home.issue, commit?.url ?? null));
+    });
+  } finally {
+    deps.inflight.delete(state.request);
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The last two steps of every request: Record (commit the new lines, or propose them in a
+ * pull request) and Dispatch, each ending with the status comment and label brought up to
+ * date. A request that already has a run is never dispatched again.
+ */
+import type { Home, Person, RepoEnv } from "../env.js";
+import { apiMessage } from "../github/client.js";
+import { dispatchWorkflow, type RunLink } from "../github/dispatch.js";
+import { commitLines, type CommitLink } from "../github/images-file.js";
+import { setStatusLabel, STATUS_LABELS } from "../github/labels.js";
+import { openRequestPullRequest } from "../github/pull-request.js";
+import { writeStatusComment } from "../github/status-comment.js";
+import { commitMessage, pullRequestText, renderStatus, type StatusView } from "../render.js";
+import type { RequestPlan } from "../request.js";
+import type { RequestState } from "../state.js";
+
+/** A fresh state for a request that is about to be handled. */
+export function newState(home: Home, request: string, requester: Person, force = false): RequestState {
+  return {
+    version: 1,
+    request,
+    issue: home.issue,
+    kind: home.kind,
+    status: "queued",
+    requester: { login: requester.login, id: requester.id },
+    images: [],
+    force,
+    pr: null,
+    commit: null,
+    run: null,
+    failed: [],
+  };
+}
+
+/** Create or edit the status comment; returns its id. */
+export async function writeStatus(env: RepoEnv, home: Home, commentId: number | null, state: RequestState, view: StatusView): Promise<number> {
+  return writeStatusComment(env.octokit, env.repo, home.issue, commentId, renderStatus(state, view));
+}
+
+/**
+ * Commit the plan's new lines to the default branch (with the requester as co-author), let
+ * `afterCommit` run (the approve flow closes its pull request there), dispatch, reply queued.
+ */
+export async function launchRequest(
+  env: RepoEnv,
+  home: Home,
+  state: RequestState,
+  plan: RequestPlan,
+  commentId: number | null,
+  afterCommit?: (commit: CommitLink | null) => Promise<void>,
+): Promise<RequestState> {
+  const { octokit, repo, config, deps } = env;
+  if (state.run !== null) {
+    env.log.info({ reason: "already-dispatched", request: state.request }, "request already has a run");
+    return state;
+  }
+  let recorded: RequestState = { ...state, images: plan.lines, pr: null };
+  const fail = async (reason: string, err: unknown): Promise<RequestState> => {
+    env.log.error({ err, request: state.request }, reason);
+    const failed: RequestState = { ...recorded, status: "failed", failed: plan.lines };
+    await writeStatus(env, home, commentId, failed, { kind: "not-started", reason: `${reason}: ${apiMessage(err)}` });
+    await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.failed, home.labels);
+    return failed;
+  };
+  let commit: CommitLink | null = null;
+  if (plan.newLines.length > 0) {
+    const message = (added: string[]) =>
+      commitMessage({ file: config.app.imagesFile, added, issue: home.issue, request: state.request, requester: state.requester });
+    try {
+      ({ commit } = await commitLines(octokit, repo, {
+        path: config.app.imagesFile,
+        branch: env.defaultBranch,
+        lines: plan.newLines,
+        message,
+        attempts: deps.commitAttempts,
+      }));
+    } catch (err) {
+      return fail(`${config.app.imagesFile} could not be updated`, err);
+    }
+  }
+  recorded = { ...recorded, commit: commit?.sha ?? state.commit };
+  await afterCommit?.(commit);
+  let run: RunLink | null;
+  try {
+    run = await dispatchWorkflow(octokit, repo, {
+      workflow: config.app.workflow,
+      ref: env.defaultBranch,
+      inputs: { images: plan.lines.join("\n"), request: state.request, force: state.force },
+      search: { ...deps.runSearch, sleep: deps.sleep },
+    });
+  } catch (err) {
+    return fail(`dispatching ${config.app.workflow} failed`, err);
+  }
+  const queued: RequestState = { ...recorded, status: "queued", run };
+  await writeStatus(env, home, commentId, queued, { kind: "queued", rows: plan.rows });
+  await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.queued, home.labels);
+  env.log.info({ request: state.request, run: run?.id ?? null, added: plan.newLines.length }, "request dispatched");
+  return queued;
+}
+
+/** Open the bot pull request with the plan's new lines and reply that it awaits approval. */
+export async function proposeRequest(env: RepoEnv, home: Home, state: RequestState, plan: RequestPlan, commentId: number | null): Promise<RequestState> {
+  const { octokit, repo, config, deps } = env;
+  const file = config.app.imagesFile;
+  const text = pullRequestText({ issue: home.issue, request: state.request, requester: state.requester.login, file, lines: plan.newLines });
+  const pr = await openRequestPullRequest(octokit, repo, {
+    base: env.defaultBranch,
+    request: state.request,
+    path: file,
+    lines: plan.newLines,
+    message: (added) => commitMessage({ file, added, issue: home.issue, request: state.request, requester: state.requester }),
+    title: text.title,
+    body: text.body,
+    attempts: deps.commitAttempts,
+  });
+  const awaiting: RequestState = { ...state, status: "awaiting-approval", images: plan.lines, pr: pr.number };
+  await writeStatus(env, home, commentId, awaiting, { kind: "awaiting-approval", prUrl: pr.url, rows: plan.rows });
+  await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.awaiting, home.labels);
+  env.log.info({ request: state.request, pr: pr.number }, "request proposed in a pull request");
+  return awaiting;
+}

@@ -1,0 +1,113 @@
+/**
+ * Pull requests that change images.txt, from anyone: a check run with annotations on every
+ * problem while the pull request is open, and a dispatch of the lines it added once merged.
+ * The file is read from the pull request's commits through the API; fork code never runs.
+ */
+import { hasErrors, type Diagnostic } from "../../domain/diagnostic.js";
+import { entryKey, parseImagesFile } from "../../domain/images-file.js";
+import { expandPlatforms, planTargets } from "../../domain/naming.js";
+import { policyDiagnostics } from "../../domain/policy.js";
+import type { Config } from "../../domain/config.js";
+import type { Home, Person, RepoEnv } from "../env.js";
+import { reportCheckRun } from "../github/check-run.js";
+import { readRepoFile } from "../github/images-file.js";
+import { issueSnapshot, reply } from "../github/issue.js";
+import { findStatusComment, type StatusComment } from "../github/status-comment.js";
+import { CHECK_NAME, checkRunText, renderMergedReply } from "../render.js";
+import { planLines, requestLine } from "../request.js";
+import { launchRequest, newState } from "./launch.js";
+
+/**
+ * Every problem of an images.txt: syntax, duplicates, naming collisions, and the source
+ * policy for the entries the change adds (lines already on the base were accepted before).
+ */
+export function checkImagesFile(text: string, baseText: string, config: Config): { entries: number; diagnostics: Diagnostic[] } {
+  const file = config.app.imagesFile;
+  const parsed = parseImagesFile(text, file);
+  const before = new Set(parseImagesFile(baseText, file).entries.map(entryKey));
+  const added = parsed.entries.filter((e) => !before.has(entryKey(e)));
+  const naming = planTargets(expandPlatforms(parsed.entries, config.defaults.platforms), config.targets, file).diagnostics;
+  const diagnostics = [...parsed.diagnostics, ...naming, ...policyDiagnostics(added, config.policy, file)].sort(
+    (a, b) => a.line - b.line || a.column - b.column,
+  );
+  return { entries: parsed.entries.length, diagnostics };
+}
+
+/** Check the file at the pull request's head and report a check run. */
+export async function checkPullRequest(env: RepoEnv, pr: { headSha: string; baseSha: string }): Promise<void> {
+  const { octokit, repo, config, log } = env;
+  const file = config.app.imagesFile;
+  const head = await readRepoFile(octokit, repo, file, pr.headSha);
+  const base = await readRepoFile(octokit, repo, file, pr.baseSha);
+  const { entries, diagnostics } = checkImagesFile(head.text, base.text, config);
+  await reportCheckRun(octokit, repo, { name: CHECK_NAME, headSha: pr.headSha, path: file, diagnostics, ...checkRunText(file, entries, diagnostics) });
+  log.info({ head: pr.headSha, problems: diagnostics.length, failed: hasErrors(diagnostics) }, "images file checked");
+}
+
+/** The lines `text` adds over `baseText`, re-serialized, in file order. */
+export function addedLines(text: string, baseText: string, file: string): string[] {
+  const before = new Set(parseImagesFile(baseText, file).entries.map(entryKey));
+  const lines: string[] = [];
+  for (const entry of parseImagesFile(text, file).entries) {
+    const key = entryKey(entry);
+    if (before.has(key)) continue;
+    before.add(key);
+    lines.push(requestLine(entry));
+  }
+  return lines;
+}
+
+/** A merged pull request, with what the flow needs to know about it. */
+export interface MergedPull {
+  readonly number: number;
+  readonly id: number;
+  readonly mergeSha: string;
+  readonly baseSha: string;
+  readonly author: Person;
+  readonly labels: readonly string[];
+  /** The request of a bot pull request (trusted branch and author), else null. */
+  readonly botRequest: string | null;
+}
+
+/**
+ * Dispatch what a merged pull request added. A bot pull request reports in its request's
+ * status comment on the issue (and says so on the pull request); any other reports on itself.
+ */
+export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void> {
+  const { octokit, repo, config, log } = env;
+  const bot = pr.botRequest !== null ? await botStatus(env, pr.botRequest) : null;
+  if (bot) {
+    const { state } = bot;
+    if (state.status !== "awaiting-approval") {
+      log.info({ reason: "already-approved", request: state.request }, "request was handled before the merge");
+      return;
+    }
+    const snapshot = await issueSnapshot(octokit, repo, state.issue);
+    const home: Home = { issue: state.issue, kind: state.kind, labels: snapshot.labels };
+    const plan = planLines(state.images, config);
+    await launchRequest(env, home, { ...state, pr: null }, plan, bot.id);
+    await reply(octokit, repo, pr.number, renderMergedReply(state.issue, plan.lines.length));
+    return;
+  }
+  const request = `${pr.number}-${pr.id}`;
+  const home: Home = { issue: pr.number, kind: "pull", labels: pr.labels };
+  if (await findStatusComment(octokit, repo, pr.number, request)) {
+    log.info({ reason: "already-handled", request }, "merge already dispatched");
+    return;
+  }
+  const file = config.app.imagesFile;
+  const head = await readRepoFile(octokit, repo, file, pr.mergeSha);
+  const base = await readRepoFile(octokit, repo, file, pr.baseSha);
+  const lines = addedLines(head.text, base.text, file);
+  if (lines.length === 0) {
+    log.info({ reason: "nothing-added", pr: pr.number }, "merged pull request adds no entries");
+    return;
+  }
+  await launchRequest(env, home, newState(home, request, pr.author), planLines(lines, config), null);
+}
+
+/** The status comment of a bot pull request's request, on the issue its id starts with. */
+async function botStatus(env: RepoEnv, request: string): Promise<StatusComment | null> {
+  const issue = Number.parseInt(request, 10);
+  return findStatusComment(env.octokit, env.repo, issue, request);
+}

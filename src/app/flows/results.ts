@@ -1,0 +1,61 @@
+/**
+ * `workflow_run.completed` for a mirror run: download its result, turn the status comment
+ * into the result table, set the label, and close the issue when everything was mirrored.
+ */
+import { parseEntryLine } from "../../domain/images-file.js";
+import { formatPlatform } from "../../domain/platform.js";
+import { canonical } from "../../domain/reference.js";
+import type { SyncResult } from "../../engine/result.js";
+import type { Home, RepoEnv } from "../env.js";
+import { downloadResult } from "../github/artifact.js";
+import type { RunLink } from "../github/dispatch.js";
+import { closeIssue, issueSnapshot } from "../github/issue.js";
+import { setStatusLabel, STATUS_LABELS } from "../github/labels.js";
+import type { StatusComment } from "../github/status-comment.js";
+import type { RequestState } from "../state.js";
+import { writeStatus } from "./launch.js";
+
+/** The finished run, as the payload describes it. */
+export interface FinishedRun extends RunLink {
+  readonly conclusion: string | null;
+}
+
+/**
+ * The request lines that did not make it: a line fails when one of its tasks failed or when
+ * the result has no task for it at all.
+ */
+export function failedLines(lines: readonly string[], result: SyncResult): string[] {
+  return lines.filter((line) => {
+    const entry = parseEntryLine(line).entry;
+    if (!entry) return true;
+    const source = canonical(entry.source);
+    const platform = entry.platform ? formatPlatform(entry.platform) : null;
+    const tasks = result.tasks.filter((t) => t.source === source && (platform === null || t.platform === platform));
+    return tasks.length === 0 || tasks.some((t) => t.status === "failed");
+  });
+}
+
+/** Report the run's outcome in the request's status comment. */
+export async function reportResult(env: RepoEnv, status: StatusComment, run: FinishedRun): Promise<void> {
+  const { octokit, repo, config, log } = env;
+  const download = await downloadResult(octokit, repo, run.id);
+  const base: RequestState = { ...status.state, run: status.state.run ?? { id: run.id, url: run.url } };
+  const snapshot = await issueSnapshot(octokit, repo, base.issue);
+  const home: Home = { issue: base.issue, kind: base.kind, labels: snapshot.labels };
+
+  if (download.kind !== "result") {
+    log.info({ reason: download.kind, request: base.request, run: run.id }, "run has no usable result");
+    const reason = download.kind === "missing" ? "it uploaded no mirror-result artifact" : download.reason;
+    const failed: RequestState = { ...base, status: "failed", failed: base.images };
+    await writeStatus(env, home, status.id, failed, { kind: "run-failed", conclusion: run.conclusion, reason });
+    await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.failed, home.labels);
+    return;
+  }
+  const failedList = failedLines(base.images, download.result);
+  const ok = failedList.length === 0 && download.result.summary.failed === 0;
+  const next: RequestState = { ...base, status: ok ? "done" : "failed", failed: failedList };
+  await writeStatus(env, home, status.id, next, { kind: "result", result: download.result });
+  await setStatusLabel(octokit, repo, home.issue, ok ? STATUS_LABELS.done : STATUS_LABELS.failed, home.labels);
+  if (ok && home.kind === "issue" && config.app.closeIssueOnSuccess && snapshot.open) await closeIssue(octokit, repo, home.issue);
+  log.info({ request: base.request, run: run.id, status: next.status }, "result reported");
+}

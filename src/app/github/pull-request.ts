@@ -1,0 +1,75 @@
+/**
+ * The bot pull request that proposes a community request's lines for a maintainer to merge
+ * or `/approve`. Its branch and body name the request, so later events find their way back.
+ */
+import { httpStatus, type Octokit, type Repo } from "./client.js";
+import { commitLines } from "./images-file.js";
+
+const BRANCH_PREFIX = "mirrorbot/request-";
+
+/** The bot branch of a request. @example botBranch("12-345") // "mirrorbot/request-12-345" */
+export function botBranch(request: string): string {
+  return `${BRANCH_PREFIX}${request}`;
+}
+
+/** The request id of a bot branch, or null for any other branch. */
+export function requestOfBranch(branch: string): string | null {
+  const match = /^mirrorbot\/request-(\d+-[A-Za-z0-9]+)$/.exec(branch);
+  return match ? match[1]! : null;
+}
+
+/** A pull request the app opened or found. */
+export interface PullLink {
+  readonly number: number;
+  readonly url: string;
+}
+
+/**
+ * Branch off `base`, commit the lines to `path` there, open the pull request. A branch or a
+ * pull request left by an earlier delivery of the same request is reused.
+ */
+export async function openRequestPullRequest(
+  octokit: Octokit,
+  repo: Repo,
+  options: {
+    base: string;
+    request: string;
+    path: string;
+    lines: readonly string[];
+    message: (added: string[]) => string;
+    title: string;
+    body: string;
+    attempts: number;
+  },
+): Promise<PullLink> {
+  const branch = botBranch(options.request);
+  const { data: ref } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${options.base}` });
+  try {
+    await octokit.rest.git.createRef({ ...repo, ref: `refs/heads/${branch}`, sha: ref.object.sha });
+  } catch (err) {
+    if (httpStatus(err) !== 422) throw err; // 422: the branch exists from an earlier attempt
+  }
+  await commitLines(octokit, repo, { path: options.path, branch, lines: options.lines, message: options.message, attempts: options.attempts });
+  try {
+    const { data } = await octokit.rest.pulls.create({ ...repo, base: options.base, head: branch, title: options.title, body: options.body });
+    return { number: data.number, url: data.html_url };
+  } catch (err) {
+    if (httpStatus(err) !== 422) throw err;
+    const { data } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${branch}`, state: "open" });
+    const open = data[0];
+    if (!open) throw err;
+    return { number: open.number, url: open.html_url };
+  }
+}
+
+/** Close a pull request, with a comment saying why. */
+export async function closePullRequest(octokit: Octokit, repo: Repo, number: number, comment: string): Promise<void> {
+  await octokit.rest.issues.createComment({ ...repo, issue_number: number, body: comment });
+  await octokit.rest.pulls.update({ ...repo, pull_number: number, state: "closed" });
+}
+
+/** True when the pull request changes `path` (added, modified, renamed to or from it). */
+export async function changesFile(octokit: Octokit, repo: Repo, number: number, path: string): Promise<boolean> {
+  const files = await octokit.paginate(octokit.rest.pulls.listFiles, { ...repo, pull_number: number, per_page: 100 });
+  return files.some((f) => f.filename === path || f.previous_filename === path);
+}

@@ -1,0 +1,38 @@
+/** `pull_request.closed` with `merged: true`: dispatch the lines the merge added. */
+import type { Context } from "probot";
+import type { AppDeps } from "../env.js";
+import { dispatchMerged } from "../flows/pull-request.js";
+import { labelNames } from "../github/labels.js";
+import { changesFile, requestOfBranch } from "../github/pull-request.js";
+import { loadEnv } from "../load-env.js";
+
+/**
+ * The handler. A pull request counts as the app's own only when a bot opened it from a
+ * `mirrorbot/request-*` branch of this repository (only writers can push there).
+ */
+export function onPullRequestClosed(deps: AppDeps) {
+  return async (context: Context<"pull_request.closed">): Promise<void> => {
+    const { pull_request: pr, repository } = context.payload;
+    if (!pr.merged || !pr.merge_commit_sha) {
+      context.log.debug({ reason: "not-merged", pr: pr.number }, "pull request closed without merge");
+      return;
+    }
+    const env = await loadEnv(context.octokit, context.log, repository, deps, pr.number);
+    if (!env) return;
+    const own = pr.user.type === "Bot" && pr.head.repo?.full_name === repository.full_name;
+    const botRequest = own ? requestOfBranch(pr.head.ref) : null;
+    if (botRequest === null && !(await changesFile(env.octokit, env.repo, pr.number, env.config.app.imagesFile))) {
+      context.log.debug({ reason: "file-unchanged", pr: pr.number }, "merged pull request does not change the images file");
+      return;
+    }
+    await dispatchMerged(env, {
+      number: pr.number,
+      id: pr.id,
+      mergeSha: pr.merge_commit_sha,
+      baseSha: pr.base.sha,
+      author: { login: pr.user.login, id: pr.user.id },
+      labels: labelNames(pr.labels),
+      botRequest,
+    });
+  };
+}

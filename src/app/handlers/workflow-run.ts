@@ -1,0 +1,44 @@
+/** `workflow_run.completed`: the result of a run the app dispatched. */
+import type { Context } from "probot";
+import type { AppDeps } from "../env.js";
+import { reportResult } from "../flows/results.js";
+import { findStatusComment } from "../github/status-comment.js";
+import { loadEnv } from "../load-env.js";
+
+const TITLE_RE = /^mirror ((\d+)-[A-Za-z0-9]+)$/;
+
+/** The handler. The run is matched to its request by its title, `mirror <request>`. */
+export function onWorkflowRun(deps: AppDeps) {
+  return async (context: Context<"workflow_run.completed">): Promise<void> => {
+    const { workflow_run: run, repository } = context.payload;
+    if (run.event !== "workflow_dispatch") {
+      context.log.debug({ reason: "not-dispatched", event: run.event }, "run was not dispatched");
+      return;
+    }
+    const match = TITLE_RE.exec(run.display_title ?? "");
+    if (!match) {
+      context.log.debug({ reason: "not-a-request", title: run.display_title }, "run title names no request");
+      return;
+    }
+    const request = match[1]!;
+    const issue = Number.parseInt(match[2]!, 10);
+    const env = await loadEnv(context.octokit, context.log, repository, deps, null);
+    if (!env) return;
+    const path = context.payload.workflow?.path ?? run.path;
+    if (path && path.split("/").pop() !== env.config.app.workflow) {
+      context.log.info({ reason: "other-workflow", path }, "run belongs to another workflow");
+      return;
+    }
+    const status = await findStatusComment(env.octokit, env.repo, issue, request);
+    if (!status) {
+      context.log.info({ reason: "no-status-comment", request }, "no status comment for this request");
+      return;
+    }
+    const sameRun = status.state.run === null || status.state.run.id === run.id;
+    if (!sameRun || (status.state.status !== "queued" && status.state.run === null)) {
+      context.log.info({ reason: "not-this-run", request, run: run.id }, "status comment belongs to another run");
+      return;
+    }
+    await reportResult(env, status, { id: run.id, url: run.html_url, conclusion: run.conclusion });
+  };
+}

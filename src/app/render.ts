@@ -1,0 +1,317 @@
+/**
+ * Every text the app shows people: status comments, replies, commit messages, pull request
+ * bodies and check run output. Kept in one place so tests can assert them exactly and so
+ * user-supplied text is escaped the same way everywhere (in code spans, which GitHub never
+ * turns into mentions or links).
+ */
+import type { ConfigError } from "../domain/config.js";
+import { formatDiagnostic, type Diagnostic } from "../domain/diagnostic.js";
+import type { ImageEntry } from "../domain/images-file.js";
+import type { PlannedTarget } from "../domain/naming.js";
+import { formatPlatform } from "../domain/platform.js";
+import { familiar, parseReference } from "../domain/reference.js";
+import type { SyncResult, TaskResult } from "../engine/result.js";
+import type { RunLink } from "./github/dispatch.js";
+import type { Problem } from "./request.js";
+import { requestMarker, stateComment, type RequestState } from "./state.js";
+
+/** What a status comment shows beside its state. */
+export type StatusView =
+  | { readonly kind: "rejected"; readonly problems: readonly Problem[] }
+  | { readonly kind: "limited"; readonly limit: number; readonly retryAfterMs: number }
+  | { readonly kind: "awaiting-approval"; readonly prUrl: string; readonly rows: readonly PlannedTarget[] }
+  | { readonly kind: "queued"; readonly rows: readonly PlannedTarget[] }
+  | { readonly kind: "result"; readonly result: SyncResult }
+  | { readonly kind: "run-failed"; readonly conclusion: string | null; readonly reason: string | null }
+  | { readonly kind: "not-started"; readonly reason: string };
+
+const MAX_SHOWN = 120;
+
+/**
+ * User or API text as an inline code span: backticks and line breaks cannot break out of it,
+ * and long text is cut.
+ * @example code("nginx:1.26") // "`nginx:1.26`"
+ */
+export function code(text: string): string {
+  const clean = text.replace(/[\r\n\t]+/g, " ").replace(/`/g, "'");
+  return `\`${clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN - 1)}…` : clean}\``;
+}
+
+/** {@link code} for a table cell: a pipe would end the cell even inside a code span. */
+export function cell(text: string): string {
+  return code(text).replace(/\|/g, "\\|");
+}
+
+/**
+ * A message of ours that quotes user input in JSON-style double quotes: the quoted parts
+ * become code spans (no mentions, links or images can hide in them), code spans stay, and
+ * Markdown in the rest is escaped.
+ * @example prose('invalid reference "nginx::1": bad tag') // 'invalid reference `nginx::1`: bad tag'
+ */
+export function prose(message: string): string {
+  return message
+    .split(/("(?:[^"\\]|\\.)*"|`[^`\n]*`)/)
+    .map((part, i) => {
+      if (i % 2 === 0) return part.replace(/[\\[\]<>*_~!|@#]/g, (c) => `\\${c}`);
+      if (part.startsWith("`")) return part; // already a code span of ours
+      try {
+        return code(String(JSON.parse(part)));
+      } catch {
+        return code(part.slice(1, -1));
+      }
+    })
+    .join("");
+}
+
+/** "@login"; logins are [A-Za-z0-9-] (bots add "[bot]"), so they need no escaping. */
+function mention(login: string): string {
+  return `@${login.replace(/[^A-Za-z0-9\-[\]]/g, "")}`;
+}
+
+/** How an entry is named in replies: Docker's short name, its platform, its explicit target. */
+export function imageLabel(entry: Pick<ImageEntry, "source" | "platform" | "rename">): string {
+  const platform = entry.platform ? ` (${formatPlatform(entry.platform)})` : "";
+  return familiar(entry.source) + platform;
+}
+
+/** Bytes the way `docker images` shows them (SI units). @example formatSize(67_300_000) // "67.3 MB" */
+export function formatSize(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** "sha256:" and the first 12 hex digits. @example shortDigest("sha256:0123456789abcdef…") // "sha256:0123456789ab" */
+export function shortDigest(digest: string): string {
+  const colon = digest.indexOf(":");
+  return colon === -1 ? digest.slice(0, 12) : digest.slice(0, colon + 13);
+}
+
+/** The whole status comment of a request: hidden marker and state, then what people read. */
+export function renderStatus(state: RequestState, view: StatusView): string {
+  return [requestMarker(state.request), stateComment(state), statusText(state, view)].join("\n");
+}
+
+function statusText(state: RequestState, view: StatusView): string {
+  const id = code(state.request);
+  switch (view.kind) {
+    case "rejected":
+      return [
+        `**Mirror request ${id} was not accepted.** Nothing was committed and nothing was started.`,
+        "",
+        `${mention(state.requester.login)}, please fix ${view.problems.length === 1 ? "this problem" : "these problems"} and ask again:`,
+        "",
+        ...view.problems.map((p) => `- ${p.image !== null ? `${code(p.image)}: ` : ""}${prose(p.message)}`),
+      ].join("\n");
+    case "limited":
+      return [
+        `**Mirror request ${id} was not started.**`,
+        "",
+        `${mention(state.requester.login)}, you have already made ${view.limit} mirror request${view.limit === 1 ? "" : "s"} in the last hour, the most this repository allows (\`policy.requestsPerHour\`). Please ask again in ${minutes(view.retryAfterMs)}.`,
+      ].join("\n");
+    case "awaiting-approval":
+      return [
+        `**Mirror request ${id} is waiting for approval.**`,
+        "",
+        `${mention(state.requester.login)}, thanks! The images are proposed in ${view.prUrl}. A maintainer can merge that pull request, or comment \`/approve\` here, to start mirroring.`,
+        "",
+        targetTable(view.rows),
+      ].join("\n");
+    case "queued":
+      return [
+        `**Mirror request ${id} is queued.** ${runText(state.run)}`,
+        "",
+        targetTable(view.rows),
+      ].join("\n");
+    case "result":
+      return resultText(state, view.result);
+    case "not-started":
+      return [
+        `**Mirror request ${id} could not be started:** ${prose(view.reason)}.`,
+        "",
+        "Comment `/retry` to try again.",
+      ].join("\n");
+    case "run-failed":
+      return [
+        `**Mirror request ${id} failed before it reported a result.** ${runText(state.run)}`,
+        "",
+        `The run ended with ${view.conclusion ? code(view.conclusion) : "no conclusion"}${view.reason ? ` (${prose(view.reason)})` : ""}. Comment \`/retry\` to try again.`,
+      ].join("\n");
+  }
+}
+
+function runText(run: RunLink | null): string {
+  return run ? `Run: ${run.url}` : "The run will be linked here when it finishes.";
+}
+
+function minutes(ms: number): string {
+  const m = Math.max(1, Math.ceil(ms / 60_000));
+  return `${m} minute${m === 1 ? "" : "s"}`;
+}
+
+function targetTable(rows: readonly PlannedTarget[]): string {
+  return [
+    "| Image | Will be available as |",
+    "| --- | --- |",
+    ...rows.map((r) => `| ${cell(imageLabel(r.entry))} | ${cell(r.reference)} |`),
+  ].join("\n");
+}
+
+/** A task's source in Docker's short form, and the name to `docker tag` back to (none for digest-only sources). */
+function sourceNames(task: TaskResult): { label: string; tagBack: string | null } {
+  try {
+    const ref = parseReference(task.source);
+    const short = familiar(ref);
+    return { label: short + (task.platform ? ` (${task.platform})` : ""), tagBack: ref.tag !== undefined ? short.replace(/@.*$/, "") : null };
+  } catch {
+    return { label: task.source, tagBack: null };
+  }
+}
+
+const STATUS_WORDS: Readonly<Record<TaskResult["status"], string>> = {
+  copied: "copied",
+  skipped: "up to date",
+  failed: "**failed**",
+};
+
+function resultText(state: RequestState, result: SyncResult): string {
+  const { summary } = result;
+  const heading = summary.failed === 0 ? "is done" : "finished with failures";
+  const lines = [
+    `**Mirror request ${code(state.request)} ${heading}:** ${summary.copied} copied, ${summary.skipped} already up to date, ${summary.failed} failed. ${runText(state.run)}`,
+    "",
+    "| Image | Pull from | Status | Digest | Size |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  for (const task of result.tasks) {
+    const digest = task.targetDigest ?? task.sourceDigest;
+    const ok = task.status !== "failed";
+    lines.push(
+      `| ${cell(sourceNames(task).label)} | ${cell(task.target)} | ${STATUS_WORDS[task.status]} | ${ok && digest ? cell(shortDigest(digest)) : "-"} | ${ok && task.size !== null ? formatSize(task.size) : "-"} |`,
+    );
+  }
+  const usable = result.tasks.filter((t) => t.status !== "failed");
+  if (usable.length > 0) {
+    lines.push("", "To use them under their original names:", "", "```sh");
+    for (const task of usable) {
+      const { tagBack } = sourceNames(task);
+      lines.push(`docker pull ${task.target}`);
+      if (tagBack) lines.push(`docker tag ${task.target} ${tagBack}`);
+    }
+    lines.push("```");
+  }
+  const failed = result.tasks.filter((t) => t.status === "failed");
+  if (failed.length > 0) {
+    lines.push("", "Failed:", "");
+    for (const task of failed) lines.push(`- ${code(sourceNames(task).label)} to ${code(task.target)}: ${code(task.error ?? "no reason given")}`);
+    lines.push("", "Comment `/retry` to try the failed images again.");
+  }
+  return lines.join("\n");
+}
+
+/** Reply when `.github/mirrorbot.yml` does not validate: each broken key, nothing done. */
+export function renderConfigError(error: ConfigError): string {
+  return [
+    `mirrorbot did nothing: ${code(error.file)} has ${error.issues.length === 1 ? "a problem" : "problems"}. A maintainer needs to fix:`,
+    "",
+    ...error.issues.map((issue) => {
+      const keyed = /^([A-Za-z_$][\w$]*(?:\[\d+\]|\.[A-Za-z_$][\w$]*)*): (.*)$/s.exec(issue);
+      return keyed ? `- ${code(keyed[1]!)}: ${prose(keyed[2]!)}` : `- ${prose(issue)}`;
+    }),
+  ].join("\n");
+}
+
+/** Reply to `/approve` from someone who may not approve. */
+export function renderApproveDenied(login: string, need: string): string {
+  return `${mention(login)}, only people with ${code(need)} permission or more on this repository can approve mirror requests.`;
+}
+
+/** Reply to `/approve` when no request waits for approval. */
+export function renderNothingToApprove(login: string): string {
+  return `${mention(login)}, no mirror request on this issue is waiting for approval.`;
+}
+
+/** Reply to `/retry` when there is nothing to retry, and why. */
+export function renderNothingToRetry(login: string, why: "none" | "running" | "succeeded"): string {
+  const reason = {
+    none: "there is no earlier mirror request on this issue",
+    running: "the last mirror request is still running; its results will appear in its status comment",
+    succeeded: "every image of the last mirror request was mirrored",
+  }[why];
+  return `${mention(login)}, there is nothing to retry: ${reason}.`;
+}
+
+/** Comment on a bot pull request closed because a maintainer approved it with `/approve`. */
+export function renderApprovedClose(approver: string, issue: number, commitUrl: string | null): string {
+  const where = commitUrl ? `committed to the default branch in ${commitUrl}` : "already in the images file";
+  return `Approved by ${mention(approver)} in #${issue}: the images are ${where}. Closing this pull request; the mirror status is in #${issue}.`;
+}
+
+/** Comment on a merged bot pull request: the status lives in the issue. */
+export function renderMergedReply(issue: number, count: number): string {
+  return `Merged. Mirroring ${count} image${count === 1 ? "" : "s"}; the status is in #${issue}.`;
+}
+
+/** What a commit that adds lines to images.txt says: the images, the issue, who asked. */
+export function commitMessage(options: {
+  file: string;
+  added: readonly string[];
+  issue: number;
+  request: string;
+  requester: { login: string; id: number } | null;
+}): string {
+  const { added, issue, request, requester } = options;
+  const first = added[0] ?? "";
+  const subject = added.length === 1 ? `Mirror ${first} (#${issue})` : `Mirror ${first} and ${added.length - 1} more (#${issue})`;
+  const trailers = [
+    ...(requester ? [`Co-authored-by: ${requester.login} <${requester.id}+${requester.login}@users.noreply.github.com>`] : []),
+    `Mirrorbot-Request: ${request}`,
+  ];
+  return [subject, "", `Add to ${options.file}, requested in #${issue}:`, "", ...added.map((l) => `- ${l}`), "", ...trailers].join("\n");
+}
+
+/** Title and body of the bot pull request for a request that needs approval. */
+export function pullRequestText(options: { issue: number; request: string; requester: string; file: string; lines: readonly string[] }): {
+  title: string;
+  body: string;
+} {
+  const { issue, request, requester, file, lines } = options;
+  const first = lines[0] ?? "";
+  return {
+    title: lines.length === 1 ? `Mirror ${first}` : `Mirror ${first} and ${lines.length - 1} more`,
+    body: [
+      `<!-- mirrorbot:issue ${issue} -->`,
+      requestMarker(request),
+      `${mention(requester)} asked in #${issue} to mirror these images; this adds them to ${code(file)}:`,
+      "",
+      ...lines.map((l) => `- ${code(l)}`),
+      "",
+      `Merge this pull request, or comment \`/approve\` on #${issue}, to start mirroring.`,
+    ].join("\n"),
+  };
+}
+
+/** Name of the check run on pull requests that change images.txt. */
+export const CHECK_NAME = "mirrorbot / images.txt";
+
+/** Title and summary of that check run. */
+export function checkRunText(file: string, entries: number, diagnostics: readonly Diagnostic[]): { title: string; summary: string } {
+  const errors = diagnostics.filter((d) => d.severity === "error").length;
+  const warnings = diagnostics.length - errors;
+  const count = (n: number, word: string, plural = `${word}s`) => `${n} ${n === 1 ? word : plural}`;
+  const entryCount = count(entries, "entry", "entries");
+  const title =
+    errors > 0 ? `${count(errors, "error")} in ${file}` : warnings > 0 ? `${file} is valid, ${count(warnings, "warning")}` : `${file} is valid`;
+  // Messages quote the file's text; backticks must not close the fence.
+  const lines = diagnostics.map((d) => formatDiagnostic(d).replace(/`/g, "'"));
+  const summary =
+    diagnostics.length === 0
+      ? `${entryCount}, no problems.`
+      : [`${entryCount}; ${count(errors, "error")}, ${count(warnings, "warning")}:`, "", "```", ...lines, "```"].join("\n");
+  return { title, summary };
+}

@@ -1,0 +1,141 @@
+/**
+ * Validate a request (images from a `/sync` line or an issue form) into a plan. Every image
+ * goes through the images.txt parser, the platform parser, the source policy and the naming
+ * collision check against the current images.txt and the rest of the request. One invalid
+ * image rejects the whole request; the plan lists every problem so one reply can name them.
+ */
+import type { Config } from "../domain/config.js";
+import { entryKey, parseEntryLine, parseImagesFile, type ImageEntry } from "../domain/images-file.js";
+import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/naming.js";
+import { formatPlatform, parsePlatform, PlatformError, type Platform } from "../domain/platform.js";
+import { policyViolation, requestSizeViolation } from "../domain/policy.js";
+import { familiar } from "../domain/reference.js";
+
+/** One image as the requester wrote it, with the platforms their line asked for. */
+export interface RequestItem {
+  /** images.txt syntax, e.g. "nginx:1.26" or "--platform=linux/arm64 mysql:8.0". */
+  readonly text: string;
+  /** Platforms to copy separately (from `--platform` or the form); an entry's own wins. */
+  readonly platforms: readonly string[];
+}
+
+/** One reason the request is refused; `image` is the item it is about, when there is one. */
+export interface Problem {
+  readonly image: string | null;
+  readonly message: string;
+}
+
+/** A valid request. */
+export interface RequestPlan {
+  /** The request's lines, re-serialized from parsed entries: what is committed and dispatched. */
+  readonly lines: string[];
+  /** The subset of `lines` images.txt does not have yet. */
+  readonly newLines: string[];
+  /** Every (image, platform, target) the run will produce, for the reply. */
+  readonly rows: PlannedTarget[];
+}
+
+export type Validation = { readonly ok: true; readonly plan: RequestPlan } | { readonly ok: false; readonly problems: Problem[] };
+
+/**
+ * The images.txt line of an entry: Docker's short name, so the file stays readable.
+ * @example requestLine(parseEntryLine("docker.io/library/nginx:1.26 --platform=linux/arm64/v8").entry!)
+ *   // "--platform=linux/arm64 nginx:1.26"
+ */
+export function requestLine(entry: Pick<ImageEntry, "source" | "platform" | "rename">): string {
+  const platform = entry.platform ? `--platform=${formatPlatform(entry.platform)} ` : "";
+  return platform + familiar(entry.source) + (entry.rename !== null ? ` => ${entry.rename}` : "");
+}
+
+/** Validate `items` against the config and the current images.txt text. */
+export function validateRequest(items: readonly RequestItem[], config: Config, imagesText: string, readProblems: readonly string[] = []): Validation {
+  const problems: Problem[] = readProblems.map((message) => ({ image: null, message }));
+  if (items.length === 0) problems.push({ image: null, message: "no images given; write one image per line, e.g. `nginx:1.26`" });
+  const size = requestSizeViolation(items.length, config.policy);
+  if (size) problems.push({ image: null, message: size });
+
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    const entries = readItem(item, problems);
+    for (const entry of entries) {
+      const violation = policyViolation(entry.source, config.policy);
+      if (violation) problems.push({ image: item.text, message: violation });
+      const key = entryKey(entry);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      lines.push(requestLine(entry));
+    }
+  }
+  // Collisions are checked among the entries that parsed, so one reply lists everything.
+  const entries = lines.map((line, i) => parseEntryLine(line, i + 1, "request").entry!);
+  const existing = parseImagesFile(imagesText, config.app.imagesFile).entries;
+  const present = new Set(existing.map(entryKey));
+  const added = entries.filter((e) => !present.has(entryKey(e)));
+  problems.push(...collisions(entries, added, existing, config));
+  if (problems.length > 0) return { ok: false, problems };
+
+  const rows = planTargets(expandPlatforms(entries, config.defaults.platforms), config.targets, "request").rows;
+  return { ok: true, plan: { lines, newLines: added.map((e) => lines[e.line - 1]!), rows } };
+}
+
+/** The entries one item stands for (one per extra platform), pushing its problems. */
+function readItem(item: RequestItem, problems: Problem[]): ImageEntry[] {
+  const { entry, diagnostics } = parseEntryLine(item.text, 1, "request");
+  for (const d of diagnostics) if (d.severity === "error") problems.push({ image: item.text, message: d.message });
+  const platforms: Platform[] = [];
+  for (const text of item.platforms) {
+    try {
+      platforms.push(parsePlatform(text));
+    } catch (err) {
+      if (!(err instanceof PlatformError)) throw err;
+      problems.push({ image: item.text, message: err.message });
+    }
+  }
+  if (!entry) {
+    if (diagnostics.length === 0) problems.push({ image: item.text, message: "no image on this line" });
+    return [];
+  }
+  if (entry.platform !== null || platforms.length === 0) return [entry];
+  return platforms.map((platform) => ({ ...entry, platform }));
+}
+
+/**
+ * Naming collisions the request would cause: within the request, and between an added entry
+ * and images.txt. Problems already in images.txt are not the requester's to fix.
+ */
+function collisions(entries: ImageEntry[], added: ImageEntry[], existing: ImageEntry[], config: Config): Problem[] {
+  const { platforms } = config.defaults;
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  const push = (entry: ImageEntry, message: string) => {
+    const key = `${entry.line}\u0000${message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    problems.push({ image: requestLine(entry), message });
+  };
+  const inRequest = planTargets(expandPlatforms(entries, platforms), config.targets, "request");
+  // Lines in the request are numbered by position; the owner is named by its image already.
+  for (const d of inRequest.diagnostics) push(entries[d.line - 1]!, d.message.replace(/ \(line \d+\)/, ""));
+
+  const next = existing.reduce((max, e) => Math.max(max, e.line), 0) + 1;
+  const base = expandPlatforms(existing, platforms);
+  for (const entry of added) {
+    const probe = { ...entry, line: next };
+    const { diagnostics } = planTargets([...base, ...expandPlatforms([probe], platforms)], config.targets, config.app.imagesFile);
+    for (const d of diagnostics) {
+      if (d.line === next) push(entry, d.message.replace(/ \(line (\d+)\)/, ` (${config.app.imagesFile} line $1)`));
+    }
+  }
+  return problems;
+}
+
+/**
+ * A plan for lines that are already accepted (a merged pull request): no validation, only
+ * the target names for the reply; lines that do not parse are dropped. Nothing is new to images.txt.
+ */
+export function planLines(lines: readonly string[], config: Config): RequestPlan {
+  const entries = lines.flatMap((line, i) => parseEntryLine(line, i + 1, "request").entry ?? []);
+  const rows = planTargets(expandPlatforms(entries, config.defaults.platforms), config.targets, "request").rows;
+  return { lines: entries.map(requestLine), newLines: [], rows };
+}

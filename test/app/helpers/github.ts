@@ -1,0 +1,53 @@
+/** nock helpers for the GitHub REST API as the app calls it. */
+import nock from "nock";
+import { DEFAULT_BRANCH, FULL_NAME, INSTALLATION_ID } from "../../fixtures/payloads.js";
+import { API } from "./probot.js";
+
+export const R = `/repos/${FULL_NAME}`;
+export const CONFIG_PATH = `${R}/contents/.github%2Fmirrorbot.yml`;
+
+/** A config with one real-looking target. */
+export const CONFIG = ["targets:", "  - name: acr", "    registry: registry.cn-hangzhou.aliyuncs.com", "    namespace: mirror", ""].join("\n");
+
+/** A scope on the API that answers the installation token request first. */
+export function api(): nock.Scope {
+  return nock(API)
+    .post(`/app/installations/${INSTALLATION_ID}/access_tokens`)
+    .reply(200, { token: "ghs_test", expires_at: "2099-01-01T00:00:00Z", permissions: {}, repository_selection: "all" });
+}
+
+/** The config read: raw text from the default branch. */
+export function config(scope: nock.Scope, text: string = CONFIG): nock.Scope {
+  return scope.get(CONFIG_PATH).reply(200, text, { "content-type": "text/plain; charset=utf-8" });
+}
+
+/** A contents API answer for a file. */
+export function fileBody(path: string, text: string, sha: string) {
+  return { type: "file", name: path, path, sha, encoding: "base64", content: Buffer.from(text).toString("base64") };
+}
+
+/** `GET contents/images.txt?ref=<ref>` answering `text` with blob `sha`. */
+export function imagesFile(scope: nock.Scope, text: string, sha: string, ref: string = DEFAULT_BRANCH): nock.Scope {
+  return scope.get(`${R}/contents/images.txt`).query({ ref }).reply(200, fileBody("images.txt", text, sha));
+}
+
+/** The collaborator permission answer. */
+export function permission(scope: nock.Scope, login: string, role: string, legacy: string = role): nock.Scope {
+  return scope.get(`${R}/collaborators/${login}/permission`).reply(200, { permission: legacy, role_name: role, user: { login } });
+}
+
+/** Comments on an issue, as the listing returns them. */
+export function comments(scope: nock.Scope, issue: number, list: { id: number; body: string; bot?: boolean }[] = []): nock.Scope {
+  return scope
+    .get(`${R}/issues/${issue}/comments`)
+    .query({ per_page: "100" })
+    .reply(
+      200,
+      list.map((c) => ({ id: c.id, body: c.body, user: c.bot === false ? { login: "someone", type: "User" } : { login: "mirrorbot[bot]", type: "Bot" } })),
+    );
+}
+
+/** Decode the base64 content of a contents PUT body. */
+export function decoded(body: { content: string }): string {
+  return Buffer.from(body.content, "base64").toString("utf8");
+}

@@ -1,0 +1,170 @@
+/** Pull requests that change images.txt: a check run while open, a dispatch once merged. */
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { COMMUNITY, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
+import { api, comments, CONFIG, config, fileBody, R } from "./helpers/github.js";
+import { testProbot } from "./helpers/probot.js";
+
+beforeEach(() => {
+  nock.disableNetConnect();
+});
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+const HEAD = "a".repeat(40);
+const BASE = "b".repeat(40);
+const MERGE = "c".repeat(40);
+
+function files(scope: nock.Scope, number: number, names: string[]): void {
+  scope
+    .get(`${R}/pulls/${number}/files`)
+    .query({ per_page: "100" })
+    .reply(200, names.map((filename) => ({ filename, status: "modified" })));
+}
+
+function fileAt(scope: nock.Scope, ref: string, text: string): void {
+  scope.get(`${R}/contents/images.txt`).query({ ref }).reply(200, fileBody("images.txt", text, `blob-${ref.slice(0, 4)}`));
+}
+
+describe("a pull request changing images.txt", () => {
+  it("gets a failing check run with an annotation on each problem line", async () => {
+    const { probot } = await testProbot();
+    let check: any;
+    const scope = api();
+    config(scope, `${CONFIG}policy:\n  deny: ["docker.io/evil/*"]\n`);
+    files(scope, 20, ["README.md", "images.txt"]);
+    fileAt(scope, HEAD, "nginx:1.26\nredis:7 --arch=arm64\nevil/miner:1\nnginx:1.26\nquay.io/bitnami/redis:7\nbitnami/redis:7\n");
+    fileAt(scope, BASE, "nginx:1.26\n");
+    scope.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
+
+    await probot.receive({ id: "d1", name: "pull_request", payload: pullRequestEvent({ action: "opened", number: 20 }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(check).toMatchObject({ name: "mirrorbot / images.txt", head_sha: HEAD, status: "completed", conclusion: "failure" });
+    expect(check.output.title).toBe("3 errors in images.txt");
+    expect(check.output.annotations).toMatchInlineSnapshot(`
+      [
+        {
+          "annotation_level": "failure",
+          "end_column": 9,
+          "end_line": 2,
+          "message": "unknown flag "--arch"; only --platform is supported",
+          "path": "images.txt",
+          "start_column": 9,
+          "start_line": 2,
+        },
+        {
+          "annotation_level": "failure",
+          "end_column": 1,
+          "end_line": 3,
+          "message": "docker.io/evil/miner is denied by policy.deny ("docker.io/evil/*") in .github/mirrorbot.yml",
+          "path": "images.txt",
+          "start_column": 1,
+          "start_line": 3,
+        },
+        {
+          "annotation_level": "warning",
+          "end_column": 1,
+          "end_line": 4,
+          "message": "duplicate of line 1 (docker.io/library/nginx:1.26)",
+          "path": "images.txt",
+          "start_column": 1,
+          "start_line": 4,
+        },
+        {
+          "annotation_level": "failure",
+          "end_column": 1,
+          "end_line": 6,
+          "message": "docker.io/bitnami/redis:7 and quay.io/bitnami/redis:7 (line 5) both map to registry.cn-hangzhou.aliyuncs.com/mirror/bitnami_redis:7 on target "acr"; give one an explicit name with "=> NAME:TAG"",
+          "path": "images.txt",
+          "start_column": 1,
+          "start_line": 6,
+        },
+      ]
+    `);
+    expect(check.output.summary).toMatchInlineSnapshot(`
+      "5 entries; 3 errors, 1 warning:
+
+      \`\`\`
+      images.txt:2:9: error: unknown flag "--arch"; only --platform is supported
+      images.txt:3:1: error: docker.io/evil/miner is denied by policy.deny ("docker.io/evil/*") in .github/mirrorbot.yml
+      images.txt:4:1: warning: duplicate of line 1 (docker.io/library/nginx:1.26)
+      images.txt:6:1: error: docker.io/bitnami/redis:7 and quay.io/bitnami/redis:7 (line 5) both map to registry.cn-hangzhou.aliyuncs.com/mirror/bitnami_redis:7 on target "acr"; give one an explicit name with "=> NAME:TAG"
+      \`\`\`"
+    `);
+  });
+
+  it("gets a passing check run when the file is clean, also on synchronize", async () => {
+    const { probot } = await testProbot();
+    let check: any;
+    const scope = api();
+    config(scope);
+    files(scope, 20, ["images.txt"]);
+    fileAt(scope, HEAD, "nginx:1.26\nredis:7\n");
+    fileAt(scope, BASE, "nginx:1.26\n");
+    scope.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
+
+    await probot.receive({ id: "d2", name: "pull_request", payload: pullRequestEvent({ action: "synchronize", number: 20 }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(check).toMatchObject({
+      conclusion: "success",
+      output: { title: "images.txt is valid", summary: "2 entries, no problems.", annotations: [] },
+    });
+  });
+
+  it("is left alone when it does not touch images.txt", async () => {
+    const { probot, logs } = await testProbot();
+    const scope = api();
+    config(scope);
+    files(scope, 20, ["README.md"]);
+
+    await probot.receive({ id: "d3", name: "pull_request", payload: pullRequestEvent({ action: "reopened", number: 20 }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(logs.some((l) => l.fields.reason === "file-unchanged")).toBe(true);
+  });
+
+  it("when merged, dispatches the lines it added and reports on the pull request", async () => {
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    config(scope);
+    files(scope, 20, ["images.txt"]);
+    comments(scope, 20);
+    fileAt(scope, MERGE, "# mirrors\nnginx:1.26\nredis:7\n--platform=linux/arm64 mysql:8.0 # for the Pis\n");
+    fileAt(scope, BASE, "# mirrors\nnginx:1.26\n");
+    scope
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
+      .reply(200, { workflow_run_id: 70, run_url: "u", html_url: "https://github.com/x/runs/70" })
+      .post(`${R}/issues/20/comments`, (b) => ((bodies.comment = b), true))
+      .reply(201, { id: 1 })
+      .post(`${R}/issues/20/labels`, { labels: ["mirror:queued"] })
+      .reply(200, []);
+
+    const payload = pullRequestEvent({ action: "closed", number: 20, id: 777, merged: true, author: COMMUNITY, sender: MAINTAINER });
+    await probot.receive({ id: "d4", name: "pull_request", payload: payload as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.dispatch).toEqual({
+      ref: "master",
+      inputs: { images: "redis:7\n--platform=linux/arm64 mysql:8.0", request: "20-777", force: "false" },
+      return_run_details: true,
+    });
+    expect(bodies.comment.body).toContain('"kind":"pull"');
+    expect(bodies.comment.body).toContain('"requester":{"login":"carl","id":2002}');
+    expect(bodies.comment.body).toContain("**Mirror request `20-777` is queued.** Run: https://github.com/x/runs/70");
+  });
+
+  it("closed without merging does nothing", async () => {
+    const { probot, logs } = await testProbot();
+    const scope = api();
+
+    await probot.receive({ id: "d5", name: "pull_request", payload: pullRequestEvent({ action: "closed", number: 20 }) as any });
+
+    expect(scope.isDone()).toBe(false);
+    expect(logs.some((l) => l.fields.reason === "not-merged")).toBe(true);
+  });
+});

@@ -1,0 +1,271 @@
+/** Results: `workflow_run.completed` turns the status comment into a table; `/retry` re-runs failures. */
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { renderStatus } from "../../src/app/render.js";
+import type { RequestState } from "../../src/app/state.js";
+import { buildResult, type TaskResult } from "../../src/engine/result.js";
+import { issueComment, workflowRunCompleted } from "../fixtures/payloads.js";
+import { api, comments, config, imagesFile, permission, R } from "./helpers/github.js";
+import { testProbot } from "./helpers/probot.js";
+import { buildZip } from "./helpers/zip.js";
+
+beforeEach(() => {
+  nock.disableNetConnect();
+});
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+const RUN = 4242;
+const RUN_URL = `https://github.com/Codertocat/Hello-World/actions/runs/${RUN}`;
+const BLOB_HOST = "https://pipelines.actions.example.net";
+const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
+
+const queued: RequestState = {
+  version: 1,
+  request: "7-5001",
+  issue: 7,
+  kind: "issue",
+  status: "queued",
+  requester: { login: "maya", id: 1001 },
+  images: ["redis:7", "nginx:1.26"],
+  force: false,
+  pr: null,
+  commit: "c0ffee",
+  run: { id: RUN, url: RUN_URL },
+  failed: [],
+};
+
+function task(source: string, target: string, status: TaskResult["status"], extra: Partial<TaskResult> = {}): TaskResult {
+  return {
+    line: null,
+    source,
+    target,
+    targetName: "acr",
+    platform: null,
+    status,
+    sourceDigest: DIGEST,
+    targetDigest: status === "failed" ? null : DIGEST,
+    size: status === "copied" ? 41_234_567 : null,
+    bytes: status === "copied" ? 41_234_567 : 0,
+    durationMs: 1200,
+    error: null,
+    ...extra,
+  };
+}
+
+function resultZip(tasks: TaskResult[]): Buffer {
+  const result = buildResult(tasks, { request: "7-5001", startedAt: new Date(0), finishedAt: new Date(1000) });
+  return buildZip({ "result.json": JSON.stringify(result) });
+}
+
+/** The artifact listing and the 302 download; the zip host must not see our token. */
+function artifact(scope: nock.Scope, zip: Buffer): nock.Scope {
+  scope
+    .get(`${R}/actions/runs/${RUN}/artifacts`)
+    .query({ name: "mirror-result", per_page: "10" })
+    .reply(200, { total_count: 1, artifacts: [{ id: 99, name: "mirror-result", expired: false }] })
+    .get(`${R}/actions/artifacts/99/zip`)
+    .reply(302, "", { location: `${BLOB_HOST}/artifact/99.zip?sig=abc` });
+  return nock(BLOB_HOST, { badheaders: ["authorization"] })
+    .get("/artifact/99.zip")
+    .query({ sig: "abc" })
+    .reply(200, zip, { "content-type": "application/zip" });
+}
+
+async function completed(probot: Awaited<ReturnType<typeof testProbot>>["probot"], conclusion = "success"): Promise<void> {
+  await probot.receive({ id: "r1", name: "workflow_run", payload: workflowRunCompleted({ runId: RUN, title: "mirror 7-5001", conclusion }) as any });
+}
+
+describe("workflow_run.completed", () => {
+  it("edits the status comment to show the pull addresses, labels done and closes the issue", async () => {
+    const { probot } = await testProbot();
+    let status = "";
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 9001, body: renderStatus(queued, { kind: "queued", rows: [] }) }]);
+    const blob = artifact(
+      scope,
+      resultZip([
+        task("docker.io/library/redis:7", "registry.cn-hangzhou.aliyuncs.com/mirror/redis:7", "copied"),
+        task("docker.io/library/nginx:1.26", "registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26", "skipped"),
+      ]),
+    );
+    scope
+      .get(`${R}/issues/7`)
+      .reply(200, { number: 7, state: "open", labels: [{ name: "mirror:queued" }] })
+      .patch(`${R}/issues/comments/9001`, (b) => ((status = b.body), true))
+      .reply(200, {})
+      .delete(`${R}/issues/7/labels/mirror%3Aqueued`)
+      .reply(200, [])
+      .post(`${R}/issues/7/labels`, { labels: ["mirror:done"] })
+      .reply(200, [])
+      .patch(`${R}/issues/7`, { state: "closed", state_reason: "completed" })
+      .reply(200, {});
+
+    await completed(probot);
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(blob.pendingMocks()).toEqual([]);
+    expect(status).toContain('"status":"done"');
+    expect(status.split("\n").slice(2).join("\n")).toMatchInlineSnapshot(`
+      "**Mirror request \`7-5001\` is done:** 1 copied, 1 already up to date, 0 failed. Run: https://github.com/Codertocat/Hello-World/actions/runs/4242
+
+      | Image | Pull from | Status | Digest | Size |
+      | --- | --- | --- | --- | --- |
+      | \`redis:7\` | \`registry.cn-hangzhou.aliyuncs.com/mirror/redis:7\` | copied | \`sha256:0123456789ab\` | 41.2 MB |
+      | \`nginx:1.26\` | \`registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26\` | up to date | \`sha256:0123456789ab\` | - |
+
+      To use them under their original names:
+
+      \`\`\`sh
+      docker pull registry.cn-hangzhou.aliyuncs.com/mirror/redis:7
+      docker tag registry.cn-hangzhou.aliyuncs.com/mirror/redis:7 redis:7
+      docker pull registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26
+      docker tag registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26 nginx:1.26
+      \`\`\`"
+    `);
+  });
+
+  it("reports failures with their reason, labels failed and keeps the issue open", async () => {
+    const { probot } = await testProbot();
+    let status = "";
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 9001, body: renderStatus(queued, { kind: "queued", rows: [] }) }]);
+    artifact(
+      scope,
+      resultZip([
+        task("docker.io/library/redis:7", "registry.cn-hangzhou.aliyuncs.com/mirror/redis:7", "failed", {
+          error: "source manifest unknown: docker.io/library/redis:7 | check the `tag`",
+        }),
+        task("docker.io/library/nginx:1.26", "registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26", "copied"),
+      ]),
+    );
+    scope
+      .get(`${R}/issues/7`)
+      .reply(200, { number: 7, state: "open", labels: [{ name: "mirror:queued" }] })
+      .patch(`${R}/issues/comments/9001`, (b) => ((status = b.body), true))
+      .reply(200, {})
+      .delete(`${R}/issues/7/labels/mirror%3Aqueued`)
+      .reply(200, [])
+      .post(`${R}/issues/7/labels`, { labels: ["mirror:failed"] })
+      .reply(200, []);
+
+    await completed(probot, "failure");
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(status).toContain('"status":"failed"');
+    expect(status).toContain('"failed":["redis:7"]');
+    expect(status.split("\n").slice(2).join("\n")).toMatchInlineSnapshot(`
+      "**Mirror request \`7-5001\` finished with failures:** 1 copied, 0 already up to date, 1 failed. Run: https://github.com/Codertocat/Hello-World/actions/runs/4242
+
+      | Image | Pull from | Status | Digest | Size |
+      | --- | --- | --- | --- | --- |
+      | \`redis:7\` | \`registry.cn-hangzhou.aliyuncs.com/mirror/redis:7\` | **failed** | - | - |
+      | \`nginx:1.26\` | \`registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26\` | copied | \`sha256:0123456789ab\` | 41.2 MB |
+
+      To use them under their original names:
+
+      \`\`\`sh
+      docker pull registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26
+      docker tag registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26 nginx:1.26
+      \`\`\`
+
+      Failed:
+
+      - \`redis:7\` to \`registry.cn-hangzhou.aliyuncs.com/mirror/redis:7\`: \`source manifest unknown: docker.io/library/redis:7 | check the 'tag'\`
+
+      Comment \`/retry\` to try the failed images again."
+    `);
+  });
+
+  it("replies with the run's link when the run failed before writing a result", async () => {
+    const { probot } = await testProbot();
+    let status = "";
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 9001, body: renderStatus(queued, { kind: "queued", rows: [] }) }]);
+    scope
+      .get(`${R}/actions/runs/${RUN}/artifacts`)
+      .query(true)
+      .reply(200, { total_count: 0, artifacts: [] })
+      .get(`${R}/issues/7`)
+      .reply(200, { number: 7, state: "open", labels: [] })
+      .patch(`${R}/issues/comments/9001`, (b) => ((status = b.body), true))
+      .reply(200, {})
+      .post(`${R}/issues/7/labels`, { labels: ["mirror:failed"] })
+      .reply(200, []);
+
+    await completed(probot, "failure");
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(status).toContain('"failed":["redis:7","nginx:1.26"]');
+    expect(status.split("\n").slice(2).join("\n")).toMatchInlineSnapshot(`
+      "**Mirror request \`7-5001\` failed before it reported a result.** Run: https://github.com/Codertocat/Hello-World/actions/runs/4242
+
+      The run ended with \`failure\` (it uploaded no mirror-result artifact). Comment \`/retry\` to try again."
+    `);
+  });
+
+  it("ignores runs that were not dispatched for a request or belong to another workflow", async () => {
+    const { probot, logs } = await testProbot();
+    const scope = api();
+    config(scope);
+
+    await probot.receive({ id: "r2", name: "workflow_run", payload: workflowRunCompleted({ runId: 1, title: "mirror schedule", event: "schedule" }) as any });
+    await probot.receive({ id: "r3", name: "workflow_run", payload: workflowRunCompleted({ runId: 1, title: "CI" }) as any });
+    await probot.receive({
+      id: "r4",
+      name: "workflow_run",
+      payload: workflowRunCompleted({ runId: 1, title: "mirror 7-5001", path: ".github/workflows/other.yml" }) as any,
+    });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(logs.filter((l) => l.fields.reason).map((l) => l.fields.reason)).toEqual(["not-dispatched", "not-a-request", "other-workflow"]);
+  });
+});
+
+describe("/retry", () => {
+  const failed: RequestState = { ...queued, status: "failed", failed: ["redis:7"] };
+
+  it("dispatches the images that failed in the last request, as a new request", async () => {
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 9001, body: renderStatus(failed, { kind: "queued", rows: [] }) }]);
+    imagesFile(scope, "nginx:1.26\nredis:7\n", "sha-9");
+    permission(scope, "maya", "admin");
+    scope
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
+      .reply(200, { workflow_run_id: 4343, run_url: "u", html_url: "https://github.com/x/runs/4343" })
+      .post(`${R}/issues/7/comments`, (b) => ((bodies.comment = b), true))
+      .reply(201, { id: 9002 })
+      .delete(`${R}/issues/7/labels/mirror%3Afailed`)
+      .reply(200, [])
+      .post(`${R}/issues/7/labels`, { labels: ["mirror:queued"] })
+      .reply(200, []);
+
+    await probot.receive({ id: "r5", name: "issue_comment", payload: issueComment({ body: "/retry", commentId: 5003, labels: ["mirror:failed"] }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.dispatch.inputs).toEqual({ images: "redis:7", request: "7-5003", force: "false" });
+    expect(bodies.comment.body).toContain("**Mirror request `7-5003` is queued.** Run: https://github.com/x/runs/4343");
+  });
+
+  it("says there is nothing to retry when the last request succeeded", async () => {
+    const { probot } = await testProbot();
+    let reply = "";
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 9001, body: renderStatus({ ...queued, status: "done" }, { kind: "queued", rows: [] }) }]);
+    scope.post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true)).reply(201, { id: 1 });
+
+    await probot.receive({ id: "r6", name: "issue_comment", payload: issueComment({ body: "/retry", commentId: 5004 }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(reply).toBe("@maya, there is nothing to retry: every image of the last mirror request was mirrored.");
+  });
+});

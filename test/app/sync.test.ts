@@ -1,0 +1,346 @@
+/** `/sync` comments: the direct path for maintainers, and every way a request is refused. */
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { renderStatus } from "../../src/app/render.js";
+import { HOUR_MS, MemoryRateLimitStore, senderKey } from "../../src/app/rate-limit.js";
+import { BOT, FULL_NAME, issueComment, MAINTAINER } from "../fixtures/payloads.js";
+import { api, comments, CONFIG, config, decoded, imagesFile, permission, R } from "./helpers/github.js";
+import { testDeps, testProbot } from "./helpers/probot.js";
+
+beforeEach(() => {
+  nock.disableNetConnect();
+});
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+const RUN_URL = "https://github.com/Codertocat/Hello-World/actions/runs/4242";
+
+/** Deliver an issue_comment.created; handler errors reject. */
+async function comment(probot: Awaited<ReturnType<typeof testProbot>>["probot"], payload: object): Promise<void> {
+  await probot.receive({ id: "delivery", name: "issue_comment", payload: payload as any });
+}
+
+describe("/sync by a maintainer", () => {
+  it("on an issue: commits the new line, dispatches once, replies queued with the target names", async () => {
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    config(scope);
+    comments(scope, 7);
+    imagesFile(scope, "nginx:1.26\n", "sha-1");
+    permission(scope, MAINTAINER.login, "maintain", "write");
+    imagesFile(scope, "nginx:1.26\n", "sha-1");
+    scope
+      .put(`${R}/contents/images.txt`, (b) => ((bodies.put = b), true))
+      .reply(201, { commit: { sha: "c0ffee", html_url: "https://github.com/Codertocat/Hello-World/commit/c0ffee" } })
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
+      .reply(200, { workflow_run_id: 4242, run_url: "https://api.github.com/x", html_url: RUN_URL })
+      .post(`${R}/issues/7/comments`, (b) => ((bodies.comment = b), true))
+      .reply(201, { id: 9001 })
+      .post(`${R}/issues/7/labels`, (b) => ((bodies.labels = b), true))
+      .reply(200, []);
+
+    await comment(probot, issueComment({ body: "Thanks!\n/sync redis:7 nginx:1.26" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(decoded(bodies.put)).toBe("nginx:1.26\nredis:7\n");
+    expect(bodies.put).toMatchObject({ branch: "master", sha: "sha-1" });
+    expect(bodies.put.message).toMatchInlineSnapshot(`
+      "Mirror redis:7 (#7)
+
+      Add to images.txt, requested in #7:
+
+      - redis:7
+
+      Co-authored-by: maya <1001+maya@users.noreply.github.com>
+      Mirrorbot-Request: 7-5001"
+    `);
+    expect(bodies.dispatch).toEqual({
+      ref: "master",
+      inputs: { images: "redis:7\nnginx:1.26", request: "7-5001", force: "false" },
+      return_run_details: true,
+    });
+    expect(bodies.comment.body).toMatchInlineSnapshot(`
+      "<!-- mirrorbot:request 7-5001 -->
+      <!-- mirrorbot:state {"version":1,"request":"7-5001","issue":7,"kind":"issue","status":"queued","requester":{"login":"maya","id":1001},"images":["redis:7","nginx:1.26"],"force":false,"pr":null,"commit":"c0ffee","run":{"id":4242,"url":"https://github.com/Codertocat/Hello-World/actions/runs/4242"},"failed":[]} -->
+      **Mirror request \`7-5001\` is queued.** Run: https://github.com/Codertocat/Hello-World/actions/runs/4242
+
+      | Image | Will be available as |
+      | --- | --- |
+      | \`redis:7\` | \`registry.cn-hangzhou.aliyuncs.com/mirror/redis:7\` |
+      | \`nginx:1.26\` | \`registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26\` |"
+    `);
+    expect(bodies.labels).toEqual({ labels: ["mirror:queued"] });
+  });
+
+  it("on a pull request: dispatch answered 204, the run is found by its title, nothing to commit", async () => {
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    config(scope);
+    comments(scope, 12);
+    imagesFile(scope, "--platform=linux/arm64 mysql:8.0\n", "sha-1");
+    permission(scope, MAINTAINER.login, "write");
+    scope
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
+      .reply(204)
+      .get(`${R}/actions/workflows/mirror.yml/runs`)
+      .query({ event: "workflow_dispatch", branch: "master", per_page: "30" })
+      .reply(200, { total_count: 0, workflow_runs: [] })
+      .get(`${R}/actions/workflows/mirror.yml/runs`)
+      .query(true)
+      .reply(200, {
+        total_count: 2,
+        workflow_runs: [
+          { id: 11, display_title: "mirror 12-50011", html_url: "https://github.com/x/runs/11" },
+          { id: 12, display_title: "mirror 12-5001", html_url: "https://github.com/x/runs/12" },
+        ],
+      })
+      .post(`${R}/issues/12/comments`, (b) => ((bodies.comment = b), true))
+      .reply(201, { id: 9002 })
+      .post(`${R}/issues/12/labels`, { labels: ["mirror:queued"] })
+      .reply(200, []);
+
+    await comment(probot, issueComment({ body: "/sync mysql:8.0 --platform=linux/arm64/v8", issue: 12, onPullRequest: true }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.dispatch.inputs.images).toBe("--platform=linux/arm64 mysql:8.0");
+    expect(bodies.comment.body).toContain('"kind":"pull"');
+    expect(bodies.comment.body).toContain("**Mirror request `12-5001` is queued.** Run: https://github.com/x/runs/12");
+    expect(bodies.comment.body).toContain("| `mysql:8.0 (linux/arm64)` | `registry.cn-hangzhou.aliyuncs.com/mirror/mysql:8.0-linux-arm64` |");
+  });
+
+  it("on GHES, which rejects return_run_details with 422, dispatches once more without it", async () => {
+    const { probot } = await testProbot();
+    const dispatches: any[] = [];
+    const scope = api();
+    config(scope);
+    comments(scope, 7);
+    imagesFile(scope, "redis:7\n", "sha-1");
+    permission(scope, MAINTAINER.login, "admin");
+    scope
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => (dispatches.push(b), true))
+      .reply(422, { message: 'Invalid request.\n\n"return_run_details" is not a permitted key.' })
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => (dispatches.push(b), true))
+      .reply(204)
+      .get(`${R}/actions/workflows/mirror.yml/runs`)
+      .query(true)
+      .times(3)
+      .reply(200, { total_count: 0, workflow_runs: [] })
+      .post(`${R}/issues/7/comments`, (b) => b.body.includes("is queued.** The run will be linked here when it finishes."))
+      .reply(201, { id: 9003 })
+      .post(`${R}/issues/7/labels`)
+      .reply(200, []);
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(dispatches).toEqual([
+      { ref: "master", inputs: { images: "redis:7", request: "7-5001", force: "false" }, return_run_details: true },
+      { ref: "master", inputs: { images: "redis:7", request: "7-5001", force: "false" } },
+    ]);
+  });
+
+  it("retries a commit that meets a conflict (409) on re-read content, and it lands", async () => {
+    const { probot } = await testProbot();
+    const puts: any[] = [];
+    const scope = api();
+    config(scope);
+    comments(scope, 7);
+    imagesFile(scope, "nginx:1.26\n", "sha-1");
+    permission(scope, MAINTAINER.login, "admin");
+    imagesFile(scope, "nginx:1.26\n", "sha-1");
+    scope
+      .put(`${R}/contents/images.txt`, (b) => (puts.push(b), true))
+      .reply(409, { message: "images.txt does not match sha-1" });
+    imagesFile(scope, "nginx:1.26\nalpine:3.20\n", "sha-2");
+    scope
+      .put(`${R}/contents/images.txt`, (b) => (puts.push(b), true))
+      .reply(201, { commit: { sha: "beef", html_url: "https://github.com/x/commit/beef" } })
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`)
+      .reply(200, { workflow_run_id: 1, run_url: "u", html_url: "https://github.com/x/runs/1" })
+      .post(`${R}/issues/7/comments`, (b) => b.body.includes('"commit":"beef"'))
+      .reply(201, { id: 1 })
+      .post(`${R}/issues/7/labels`)
+      .reply(200, []);
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(puts.map((p) => [p.sha, decoded(p)])).toEqual([
+      ["sha-1", "nginx:1.26\nredis:7\n"],
+      ["sha-2", "nginx:1.26\nalpine:3.20\nredis:7\n"],
+    ]);
+  });
+
+  it("says so when the workflow cannot be started, and labels the request failed", async () => {
+    const { probot } = await testProbot();
+    let reply = "";
+    const scope = api();
+    config(scope);
+    comments(scope, 7);
+    imagesFile(scope, "redis:7\n", "sha-1");
+    permission(scope, MAINTAINER.login, "admin");
+    scope
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`)
+      .reply(404, { message: "Not Found" })
+      .post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true))
+      .reply(201, { id: 1 })
+      .post(`${R}/issues/7/labels`, { labels: ["mirror:failed"] })
+      .reply(200, []);
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(reply).toContain('"status":"failed"');
+    expect(reply.split("\n").slice(2).join("\n")).toBe(
+      "**Mirror request `7-5001` could not be started:** dispatching mirror.yml failed: Not Found.\n\nComment `/retry` to try again.",
+    );
+  });
+
+  it("does nothing again for a redelivered comment (its status comment exists)", async () => {
+    const { probot, logs } = await testProbot();
+    const existing = renderStatus(
+      {
+        version: 1,
+        request: "7-5001",
+        issue: 7,
+        kind: "issue",
+        status: "queued",
+        requester: { login: "maya", id: 1001 },
+        images: ["redis:7"],
+        force: false,
+        pr: null,
+        commit: null,
+        run: { id: 1, url: "u" },
+        failed: [],
+      },
+      { kind: "queued", rows: [] },
+    );
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 1, body: existing }]);
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(logs.find((l) => l.fields.reason === "already-handled")?.fields.request).toBe("7-5001");
+  });
+});
+
+describe("/sync refused", () => {
+  it("rejects the whole request when one image is invalid: one reply listing each problem, no commit, no dispatch", async () => {
+    const { probot } = await testProbot();
+    let reply = "";
+    const scope = api();
+    config(scope);
+    comments(scope, 7);
+    imagesFile(scope, "", "sha-1");
+    scope
+      .post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true))
+      .reply(201, { id: 1 });
+
+    await comment(probot, issueComment({ body: "/sync redis:7 nginx::1 --platform=linux/amd64 --force" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(reply.split("\n").slice(2).join("\n")).toMatchInlineSnapshot(`
+      "**Mirror request \`7-5001\` was not accepted.** Nothing was committed and nothing was started.
+
+      @maya, please fix these problems and ask again:
+
+      - unknown option \`--force\`; only \`--platform=os/arch\` is understood
+      - \`nginx::1\`: invalid reference \`nginx::1\`: tag \`:1\` must start with a letter, digit or \`_\`"
+    `);
+    expect(reply).toContain('"status":"rejected"');
+  });
+
+  it("replies naming the broken key when .github/mirrorbot.yml does not validate", async () => {
+    const { probot } = await testProbot();
+    let reply = "";
+    const scope = api();
+    config(scope, "targets:\n  - registry: https://registry.example.com\npolicy:\n  maxImagesPerRequets: 3\n");
+    scope.post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true)).reply(201, { id: 1 });
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(reply).toMatchInlineSnapshot(`
+      "mirrorbot did nothing: \`.github/mirrorbot.yml\` has problems. A maintainer needs to fix:
+
+      - \`targets[0].registry\`: expected a registry host\\[:port\\] without a scheme, e.g. \`registry.example.com\`, got \`https://registry.example.com\`
+      - \`policy.maxImagesPerRequets\`: unknown key; did you mean \`maxImagesPerRequest\`?"
+    `);
+  });
+
+  it("replies politely when the sender is over the hourly limit", async () => {
+    const rateLimits = new MemoryRateLimitStore();
+    const now = Date.parse("2026-03-01T10:00:00Z");
+    rateLimits.hit(senderKey(FULL_NAME, MAINTAINER.login), now - 15 * 60_000, HOUR_MS, 2);
+    rateLimits.hit(senderKey(FULL_NAME, MAINTAINER.login), now - 5 * 60_000, HOUR_MS, 2);
+    const { probot } = await testProbot(testDeps({ rateLimits }));
+    let reply = "";
+    const scope = api();
+    config(scope, `${CONFIG}policy:\n  requestsPerHour: 2\n`);
+    comments(scope, 7);
+    scope.post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true)).reply(201, { id: 1 });
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(reply.split("\n").slice(2).join("\n")).toMatchInlineSnapshot(`
+      "**Mirror request \`7-5001\` was not started.**
+
+      @maya, you have already made 2 mirror requests in the last hour, the most this repository allows (\`policy.requestsPerHour\`). Please ask again in 45 minutes."
+    `);
+  });
+
+  it("ignores comments by bots, its own included, and quoted commands, without any API call", async () => {
+    const { probot, logs } = await testProbot();
+    const scope = api();
+
+    await comment(probot, issueComment({ body: "/sync redis:7", sender: BOT }));
+    await comment(probot, issueComment({ body: "> /sync redis:7\n\nWhat does this do?" }));
+
+    expect(scope.isDone()).toBe(false);
+    expect(logs.filter((l) => l.fields.reason).map((l) => l.fields.reason)).toEqual(["bot-sender", "no-command"]);
+  });
+
+  it("does not trust a status marker pasted by a person", async () => {
+    const { probot } = await testProbot();
+    const forged = renderStatus(
+      {
+        version: 1,
+        request: "7-5001",
+        issue: 7,
+        kind: "issue",
+        status: "queued",
+        requester: { login: "x", id: 1 },
+        images: [],
+        force: false,
+        pr: null,
+        commit: null,
+        run: null,
+        failed: [],
+      },
+      { kind: "queued", rows: [] },
+    );
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 1, body: forged, bot: false }]);
+    imagesFile(scope, "redis:7\n", "sha-1");
+    permission(scope, MAINTAINER.login, "admin");
+    scope
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`)
+      .reply(200, { workflow_run_id: 1, run_url: "u", html_url: "https://github.com/x/runs/1" })
+      .post(`${R}/issues/7/comments`)
+      .reply(201, { id: 2 })
+      .post(`${R}/issues/7/labels`)
+      .reply(200, []);
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+  });
+});
