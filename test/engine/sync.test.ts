@@ -103,6 +103,24 @@ async function flakyProxy(upstream: RunningRegistry, rules: Array<(req: Incoming
   };
 }
 
+/** A config with one http target (htpasswd credentials from TARGET_USER/TARGET_PASSWORD) and the http source. */
+function writeConfig(file: string, name: string, targetHost: string): Promise<void> {
+  const yaml = [
+    "targets:",
+    `  - name: ${name}`,
+    `    registry: "${targetHost}"`,
+    "    namespace: mirror",
+    "    tlsVerify: false",
+    "    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }",
+    "sources:",
+    `  - registry: "${source.host}"`,
+    "    tlsVerify: false",
+    "engine: { concurrency: 4, retries: 1 }",
+    "",
+  ];
+  return writeFile(join(work, file), yaml.join("\n"));
+}
+
 function writeImages(lines: string[]): Promise<void> {
   return writeFile(join(work, "images.txt"), `${lines.join("\n")}\n`);
 }
@@ -110,22 +128,7 @@ function writeImages(lines: string[]): Promise<void> {
 beforeAll(async () => {
   [source, target] = await Promise.all([startRegistry(), startRegistry({ auth: AUTH })]);
   work = await mkdtemp(join(tmpdir(), "mirrorbot-sync-"));
-  await writeFile(
-    join(work, "mirrorbot.yml"),
-    [
-      "targets:",
-      "  - name: local",
-      `    registry: "${target.host}"`,
-      "    namespace: mirror",
-      "    tlsVerify: false",
-      "    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }",
-      "sources:",
-      `  - registry: "${source.host}"`,
-      "    tlsVerify: false",
-      "engine: { concurrency: 4, retries: 1 }",
-      "",
-    ].join("\n"),
-  );
+  await writeConfig("mirrorbot.yml", "local", target.host);
   images = await seedImages(source, [
     { repo: "library/nginx", tag: "1.26", platforms: multiArch },
     { repo: "bitnami/nginx", tag: "1", platforms: amd64(runtime, { seed: "sync-bitnami", size: 50_000 }) },
@@ -268,21 +271,7 @@ describe("mirrorbot sync", () => {
       (req) => req.method === "PUT" && (req.url ?? "").startsWith("/v2/mirror/library_flaky/manifests/"),
     ]);
     try {
-      await writeFile(
-        join(work, "flaky.yml"),
-        [
-          "targets:",
-          "  - name: flaky",
-          `    registry: "${proxy.host}"`,
-          "    namespace: mirror",
-          "    tlsVerify: false",
-          "    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }",
-          "sources:",
-          `  - registry: "${source.host}"`,
-          "    tlsVerify: false",
-          "",
-        ].join("\n"),
-      );
+      await writeConfig("flaky.yml", "flaky", proxy.host);
       await writeImages([`${source.host}/library/flaky:1`]);
       const out = await sync([], {}, "flaky.yml");
       expect(proxy.failed).toEqual(["HEAD /v2/mirror/library_flaky/manifests/1", expect.stringMatching(/^PUT \/v2\/mirror\/library_flaky\/manifests\//)]);
