@@ -1,0 +1,115 @@
+/**
+ * The per-sender hourly limit when every event is a fresh process. The app's store is a
+ * sliding window in memory, which a workflow step would start empty each time. So before the
+ * event is handled, the sender's requests of the last hour are counted from the status
+ * comments the bot left in the repository (each request gets exactly one, carrying its
+ * requester in its state), and the window is filled with their times.
+ */
+import type { Logger } from "probot";
+import { z } from "zod";
+import type { Octokit, Repo } from "../app/github/client.js";
+import { parseCommands } from "../app/commands.js";
+import { HOUR_MS, MemoryRateLimitStore, senderKey } from "../app/rate-limit.js";
+import { readState } from "../app/state.js";
+
+/** Comment listings to read at most: 500 bot and human comments in one hour is a busy repository. */
+export const MAX_PAGES = 5;
+const PER_PAGE = 100;
+
+/** One comment of the repository-wide listing, as far as counting needs it. */
+interface ListedComment {
+  readonly body?: string | null;
+  readonly created_at: string;
+  readonly user?: { readonly type?: string } | null;
+}
+
+/**
+ * Times (ms) of `login`'s requests in `repo` within `windowMs` before `now`: status comments
+ * written by a bot whose state names `login` as requester. Requests refused for the limit
+ * itself do not count, as in the in-memory store.
+ */
+export async function recentRequestTimes(
+  octokit: Octokit,
+  repo: Repo,
+  login: string,
+  now: number,
+  windowMs: number,
+  log?: Logger,
+): Promise<number[]> {
+  const since = now - windowMs;
+  const times: number[] = [];
+  const who = login.toLowerCase();
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    // `since` filters on updated_at, so older comments edited later come too; created_at decides.
+    const { data } = await octokit.rest.issues.listCommentsForRepo({
+      ...repo,
+      sort: "created",
+      direction: "desc",
+      since: new Date(since).toISOString(),
+      per_page: PER_PAGE,
+      page,
+    });
+    const comments = data as ListedComment[];
+    for (const comment of comments) {
+      const created = Date.parse(comment.created_at);
+      if (!(created > since && created <= now) || comment.user?.type !== "Bot" || !comment.body) continue;
+      const state = readState(comment.body);
+      if (state && state.status !== "limited" && state.requester.login.toLowerCase() === who) times.push(created);
+    }
+    const oldest = comments.at(-1);
+    if (comments.length < PER_PAGE || (oldest && Date.parse(oldest.created_at) <= since)) return times.sort((a, b) => a - b);
+  }
+  log?.warn({ pages: MAX_PAGES }, "more comments in the last hour than the rate limit reads; counting the newest only");
+  return times.sort((a, b) => a - b);
+}
+
+/** A store holding `times` for `key` already, as if this process had seen those requests. */
+export function seededStore(key: string, times: readonly number[]): MemoryRateLimitStore {
+  const store = new MemoryRateLimitStore();
+  // Oldest first, as the store expects; an infinite limit records each without refusing any.
+  for (const t of [...times].sort((a, b) => a - b)) store.hit(key, t, HOUR_MS, Number.POSITIVE_INFINITY);
+  return store;
+}
+
+/** What of an event's payload decides whether it may make a request, and whose. */
+const requestPayloadSchema = z
+  .object({
+    repository: z
+      .object({
+        name: z.string().describe("repository name"),
+        full_name: z.string().describe('"owner/name", the scope of the rate-limit key'),
+        owner: z.object({ login: z.string().describe("owner login") }).describe("repository owner"),
+      })
+      .describe("where the request would be made"),
+    sender: z
+      .object({ login: z.string().describe("who acted"), type: z.string().optional().describe('"User" or "Bot"') })
+      .describe("who would make the request"),
+    comment: z.object({ body: z.string().nullish().describe("comment text") }).optional().describe("the comment, for issue_comment"),
+  })
+  .describe("the parts of an issues or issue_comment payload the limit needs");
+
+/**
+ * The rate-limit store for one event: seeded with the sender's recent requests when the
+ * event can make a request (an issue event, or a `/sync` or `/retry` comment, by a person),
+ * else empty, which costs no API call.
+ */
+export async function storeForEvent(
+  octokit: Octokit,
+  event: { name: string; payload: unknown },
+  now: number,
+  log?: Logger,
+): Promise<MemoryRateLimitStore> {
+  if (event.name !== "issues" && event.name !== "issue_comment") return new MemoryRateLimitStore();
+  const parsed = requestPayloadSchema.safeParse(event.payload);
+  // A payload without these parts cannot make a request either; the app will say why, if anything.
+  if (!parsed.success) return new MemoryRateLimitStore();
+  const { repository, sender, comment } = parsed.data;
+  // The comment's first command decides what it does (as in the handler); /approve makes no request.
+  const first = event.name === "issue_comment" ? parseCommands(comment?.body ?? "")[0] : undefined;
+  const canRequest = event.name === "issues" || (first !== undefined && first.kind !== "approve");
+  if (!canRequest || sender.type === "Bot") return new MemoryRateLimitStore();
+  const repo = { owner: repository.owner.login, repo: repository.name };
+  const times = await recentRequestTimes(octokit, repo, sender.login, now, HOUR_MS, log);
+  log?.debug({ sender: sender.login, requests: times.length }, "requests in the last hour");
+  return seededStore(senderKey(repository.full_name, sender.login), times);
+}

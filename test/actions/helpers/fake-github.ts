@@ -1,0 +1,252 @@
+/**
+ * A small stateful stand-in for the REST API the app uses, behind nock: files with blob shas
+ * (a stale sha gets 409 as on GitHub), issue comments, labels, collaborators, dispatches that
+ * create runs, run artifacts, check runs. Every request is recorded with its token, so a test
+ * can compare two modes call by call and check who authenticated each call.
+ */
+import { createHash } from "node:crypto";
+import nock from "nock";
+
+/** One recorded API call. */
+export interface Call {
+  readonly method: string;
+  /** Path below the API base, with the query string, e.g. "/repos/o/r/issues/7/comments?per_page=100". */
+  readonly path: string;
+  readonly body: any;
+  readonly authorization: string | null;
+  /** The answer's status; 0 while the call is pending. */
+  status: number;
+}
+
+/** A comment as the fake stores it. */
+export interface FakeComment {
+  id: number;
+  issue: number;
+  body: string;
+  user: { login: string; type: "User" | "Bot" };
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FakeOptions {
+  /** API base, e.g. https://api.github.com or https://ghes.example.com/api/v3. */
+  readonly base?: string;
+  readonly fullName: string;
+  readonly defaultBranch: string;
+  /** `.github/mirrorbot.yml` text; null answers 404. */
+  readonly config: string | null;
+  /** images.txt by ref (branch name or commit sha). */
+  readonly files: Record<string, string>;
+  /** Role names by login; others get 404 (not a collaborator). */
+  readonly roles?: Record<string, string>;
+  /** Who the token acts as: the author of the comments the app writes. */
+  readonly actor?: string;
+  /** Hold the first contents PUT until this many are pending (max 3 s), so writers race. */
+  readonly racePuts?: number;
+  readonly now?: () => number;
+  /** Fixed answers for "METHOD path" (path without query), before any route. */
+  readonly failures?: Record<string, [number, unknown]>;
+}
+
+/** Where the fake's run artifacts are served from after the API's 302. */
+export const BLOB_HOST = "https://pipelines.actions.example.net";
+
+function blobSha(text: string): string {
+  return createHash("sha1").update(`blob ${Buffer.byteLength(text)}\0${text}`).digest("hex");
+}
+
+/** The fake API; `calls` fills as the app talks to it. */
+export class FakeGitHub {
+  readonly calls: Call[] = [];
+  readonly comments: FakeComment[] = [];
+  readonly labels = new Map<number, string[]>();
+  readonly closed = new Set<number>();
+  readonly dispatches: { ref: string; inputs: Record<string, string>; runId: number }[] = [];
+  readonly checkRuns: any[] = [];
+  readonly commits: { branch: string; message: string; text: string }[] = [];
+  readonly files: Map<string, string>;
+  /** Artifact zips by run id, served as `mirror-result`. */
+  readonly artifacts = new Map<number, Buffer>();
+  readonly pullFiles = new Map<number, string[]>();
+  #nextId = 9000;
+  #nextRun = 4242;
+  #pendingPuts: (() => void)[] = [];
+  readonly #options: FakeOptions;
+  readonly #prefix: string;
+  readonly #repo: string;
+  readonly #scopes: nock.Scope[] = [];
+
+  constructor(options: FakeOptions) {
+    this.#options = options;
+    this.files = new Map(Object.entries(options.files));
+    const base = new URL(options.base ?? "https://api.github.com");
+    this.#prefix = base.pathname.replace(/\/$/, "");
+    this.#repo = `/repos/${options.fullName}`;
+    const fake = this;
+    const scope = nock(base.origin).persist();
+    for (const method of ["get", "post", "put", "patch", "delete"] as const) {
+      scope[method]((uri: string) => uri.startsWith(`${this.#prefix}/`)).reply(function (uri, body) {
+        const auth = this.req.headers.authorization;
+        return fake.#answer(method.toUpperCase(), uri, body, Array.isArray(auth) ? auth[0]! : (auth ?? null)) as any;
+      });
+    }
+    this.#scopes.push(scope);
+    this.#scopes.push(
+      nock(BLOB_HOST, { badheaders: ["authorization"] })
+        .persist()
+        .get(/^\/artifact\/\d+\.zip/)
+        .reply((uri) => {
+          const run = Number(/\/artifact\/(\d+)\.zip/.exec(uri)![1]);
+          return [200, this.artifacts.get(run), { "content-type": "application/zip" }];
+        }),
+    );
+  }
+
+  /** Remove the interceptors. */
+  stop(): void {
+    for (const scope of this.#scopes) scope.persist(false);
+    nock.cleanAll();
+  }
+
+  /** Add a comment as if someone wrote it `minutesAgo` minutes ago. */
+  addComment(issue: number, body: string, user: { login: string; type: "User" | "Bot" }, minutesAgo = 0): FakeComment {
+    const at = new Date(this.#now() - minutesAgo * 60_000).toISOString();
+    const comment = { id: this.#nextId++, issue, body, user, created_at: at, updated_at: at };
+    this.comments.push(comment);
+    return comment;
+  }
+
+  /** Calls in order as "METHOD path", without the ones `skip` matches. */
+  trace(skip: (c: Call) => boolean = () => false): string[] {
+    return this.calls.filter((c) => !skip(c)).map((c) => `${c.method} ${c.path}`);
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+
+  async #answer(method: string, uri: string, body: any, authorization: string | null): Promise<[number, any, Record<string, string>?]> {
+    const url = new URL(uri, "https://x");
+    const path = decodeURIComponent(url.pathname.slice(this.#prefix.length));
+    const parsed = typeof body === "string" && body !== "" ? JSON.parse(body) : body || undefined;
+    const call = { method, path: `${path}${url.search}`, body: parsed, authorization, status: 0 };
+    this.calls.push(call);
+    const result = await this.#route(method, path, url.searchParams, parsed);
+    call.status = result[0];
+    return result;
+  }
+
+  async #route(method: string, path: string, query: URLSearchParams, body: any): Promise<[number, any, Record<string, string>?]> {
+    const r = this.#repo;
+    const ok = (data: any, status = 200): [number, any] => [status, data];
+    const notFound: [number, any] = [404, { message: "Not Found" }];
+    let m: RegExpExecArray | null;
+    const failure = this.#options.failures?.[`${method} ${path}`];
+    if (failure) return [failure[0], failure[1]];
+    if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
+      return ok({ token: "ghs_installation", expires_at: "2099-01-01T00:00:00Z", permissions: {}, repository_selection: "all" }, 201);
+    }
+
+    if (method === "GET" && path === `${r}/contents/.github/mirrorbot.yml`) {
+      return this.#options.config === null ? notFound : [200, this.#options.config, { "content-type": "text/plain; charset=utf-8" }];
+    }
+    if (method === "GET" && path === `${r}/contents/images.txt`) {
+      const ref = query.get("ref") ?? this.#options.defaultBranch;
+      const text = this.files.get(ref);
+      if (text === undefined) return notFound;
+      return ok({ type: "file", name: "images.txt", path: "images.txt", sha: blobSha(text), encoding: "base64", content: Buffer.from(text).toString("base64") });
+    }
+    if (method === "PUT" && path === `${r}/contents/images.txt`) {
+      await this.#race();
+      const current = this.files.get(body.branch);
+      if (current !== undefined && body.sha === undefined) return [422, { message: 'Invalid request.\n\n"sha" wasn\'t supplied.' }];
+      if (current !== undefined && body.sha !== blobSha(current)) return [409, { message: `images.txt does not match ${body.sha}` }];
+      const text = Buffer.from(body.content, "base64").toString("utf8");
+      this.files.set(body.branch, text);
+      const sha = createHash("sha1").update(`${this.commits.length}:${text}`).digest("hex");
+      this.commits.push({ branch: body.branch, message: body.message, text });
+      return ok({ content: { sha: blobSha(text) }, commit: { sha, html_url: `https://github.com/${this.#options.fullName}/commit/${sha}` } }, 201);
+    }
+    if (method === "GET" && path === `${r}/issues/comments`) {
+      const since = Date.parse(query.get("since") ?? "1970-01-01T00:00:00Z");
+      const page = Number(query.get("page") ?? "1");
+      const per = Number(query.get("per_page") ?? "30");
+      const list = this.comments.filter((c) => Date.parse(c.updated_at) >= since).sort((a, b) => b.created_at.localeCompare(a.created_at));
+      return ok(list.slice((page - 1) * per, page * per));
+    }
+    if ((m = new RegExp(`^${r}/issues/(\\d+)/comments$`).exec(path))) {
+      const issue = Number(m[1]);
+      if (method === "GET") return ok(this.comments.filter((c) => c.issue === issue));
+      if (method === "POST") {
+        const c = this.addComment(issue, body.body, { login: this.#options.actor ?? "github-actions[bot]", type: "Bot" });
+        return ok({ id: c.id, body: c.body, user: c.user }, 201);
+      }
+    }
+    if (method === "PATCH" && (m = new RegExp(`^${r}/issues/comments/(\\d+)$`).exec(path))) {
+      const comment = this.comments.find((c) => c.id === Number(m![1]));
+      if (!comment) return notFound;
+      comment.body = body.body;
+      comment.updated_at = new Date(this.#now()).toISOString();
+      return ok({ id: comment.id });
+    }
+    if (method === "GET" && (m = new RegExp(`^${r}/collaborators/([^/]+)/permission$`).exec(path))) {
+      const login = decodeURIComponent(m[1]!);
+      const role = this.#options.roles?.[login];
+      if (role === undefined) return notFound;
+      const legacy = role === "maintain" ? "write" : role === "triage" ? "read" : role;
+      return ok({ permission: legacy, role_name: role, user: { login } });
+    }
+    if (method === "POST" && path === `${r}/actions/workflows/mirror.yml/dispatches`) {
+      const runId = this.#nextRun++;
+      this.dispatches.push({ ref: body.ref, inputs: body.inputs, runId });
+      const html = `https://github.com/${this.#options.fullName}/actions/runs/${runId}`;
+      return ok({ workflow_run_id: runId, run_url: `https://api.github.com${r}/actions/runs/${runId}`, html_url: html });
+    }
+    if ((m = new RegExp(`^${r}/issues/(\\d+)/labels(?:/(.+))?$`).exec(path))) {
+      const issue = Number(m[1]);
+      const current = this.labels.get(issue) ?? [];
+      if (method === "POST") this.labels.set(issue, [...new Set([...current, ...body.labels])]);
+      else if (method === "DELETE") this.labels.set(issue, current.filter((l) => l !== m![2]));
+      return ok((this.labels.get(issue) ?? []).map((name) => ({ name })));
+    }
+    if ((m = new RegExp(`^${r}/issues/(\\d+)$`).exec(path))) {
+      const issue = Number(m[1]);
+      if (method === "PATCH" && body.state === "closed") this.closed.add(issue);
+      return ok({ number: issue, state: this.closed.has(issue) ? "closed" : "open", labels: (this.labels.get(issue) ?? []).map((name) => ({ name })) });
+    }
+    if (method === "GET" && (m = new RegExp(`^${r}/actions/runs/(\\d+)/artifacts$`).exec(path))) {
+      const run = Number(m[1]);
+      const has = this.artifacts.has(run);
+      return ok({ total_count: has ? 1 : 0, artifacts: has ? [{ id: run, name: "mirror-result", expired: false }] : [] });
+    }
+    if (method === "GET" && (m = new RegExp(`^${r}/actions/artifacts/(\\d+)/zip$`).exec(path))) {
+      return [302, "", { location: `${BLOB_HOST}/artifact/${m[1]}.zip?sig=abc` }];
+    }
+    if (method === "GET" && (m = new RegExp(`^${r}/pulls/(\\d+)/files$`).exec(path))) {
+      return ok((this.pullFiles.get(Number(m[1])) ?? []).map((filename) => ({ filename, status: "modified" })));
+    }
+    if (method === "POST" && path === `${r}/check-runs`) {
+      this.checkRuns.push(body);
+      return ok({ id: this.checkRuns.length }, 201);
+    }
+    return [501, { message: `the fake has no route for ${method} ${path}` }];
+  }
+
+  /** Hold PUTs until `racePuts` are pending (or 3 s passed), then let them through in order. */
+  async #race(): Promise<void> {
+    const want = this.#options.racePuts ?? 0;
+    if (want <= 1) return;
+    await new Promise<void>((resolve) => {
+      this.#pendingPuts.push(resolve);
+      if (this.#pendingPuts.length >= want) this.#release();
+      else setTimeout(() => this.#release(), 3000).unref();
+    });
+  }
+
+  #release(): void {
+    const waiting = this.#pendingPuts;
+    this.#pendingPuts = [];
+    (this.#options as { racePuts?: number }).racePuts = 0;
+    for (const resolve of waiting) resolve();
+  }
+}

@@ -1,0 +1,348 @@
+/**
+ * The Actions mode end to end: the step is given what the runner gives it (GITHUB_EVENT_NAME,
+ * GITHUB_EVENT_PATH, GITHUB_TOKEN, GITHUB_API_URL, ...) and talks to a stateful fake of the
+ * REST API behind nock. No other network is reachable.
+ */
+import nock from "nock";
+import { ProbotOctokit } from "probot";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { renderStatus } from "../../src/app/render.js";
+import type { RequestState } from "../../src/app/state.js";
+import { runStep } from "../../src/actions/step.js";
+import { buildResult, type TaskResult } from "../../src/engine/result.js";
+import { ACTIONS_BOT, eventDir, mirrorDispatchPayload, runnerEnv, runnerPayload } from "../fixtures/actions/events.js";
+import { COMMUNITY, DEFAULT_BRANCH, FULL_NAME, issueComment, issueEvent, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
+import { CONFIG } from "../app/helpers/github.js";
+import { testProbot } from "../app/helpers/probot.js";
+import { buildZip } from "../app/helpers/zip.js";
+import { FakeGitHub, type Call } from "./helpers/fake-github.js";
+
+/** Shaped like a real installation token, so a leak would be unmistakable. */
+const TOKEN = "ghs_Zq8TkL2mVx7Rb4Nc9Wd1Fh6Yj3Pa5Se0UuQ";
+const TOKEN_B64 = Buffer.from(`x-access-token:${TOKEN}`).toString("base64");
+const Octokit = ProbotOctokit.defaults((o: Record<string, unknown>) => ({ ...o, retry: { enabled: false }, throttle: { enabled: false } }));
+const R = `/repos/${FULL_NAME}`;
+
+let files: Awaited<ReturnType<typeof eventDir>>;
+let fake: FakeGitHub | null = null;
+
+beforeAll(async () => {
+  files = await eventDir();
+});
+afterAll(async () => {
+  await files.cleanup();
+});
+beforeEach(() => {
+  nock.disableNetConnect();
+});
+afterEach(() => {
+  fake?.stop();
+  fake = null;
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+function github(options: Partial<ConstructorParameters<typeof FakeGitHub>[0]> = {}): FakeGitHub {
+  fake = new FakeGitHub({
+    fullName: FULL_NAME,
+    defaultBranch: DEFAULT_BRANCH,
+    config: CONFIG,
+    files: { [DEFAULT_BRANCH]: "nginx:1.26\n" },
+    roles: { [MAINTAINER.login]: "maintain", [COMMUNITY.login]: "read" },
+    ...options,
+  });
+  return fake;
+}
+
+/** Run the step as the runner would, for `payload` under `eventName`; stdout is captured. */
+async function step(
+  eventName: string,
+  payload: Record<string, any>,
+  options: { argv?: string[]; apiUrl?: string; runId?: number; workflowRef?: string; extra?: Record<string, string> } = {},
+): Promise<{ code: number; out: string }> {
+  const eventPath = await files.write(eventName, payload);
+  const env = runnerEnv({ token: TOKEN, eventName, eventPath, ...options });
+  let out = "";
+  const code = await runStep(options.argv ?? [], { env, stdout: { write: (s: string) => (out += s) }, Octokit });
+  return { code, out };
+}
+
+const isRateLimitListing = (c: Call) => c.method === "GET" && c.path.startsWith(`${R}/issues/comments?`);
+const isTokenExchange = (c: Call) => c.path.startsWith("/app/installations/");
+const stateOf = (body: string) => JSON.parse(/<!-- mirrorbot:state (\{.*?\}) -->/.exec(body)![1]!) as RequestState;
+
+describe("a /sync comment in Actions mode", () => {
+  const SYNC = "/sync redis:7 nginx:1.26";
+
+  it("makes exactly the calls the hosted app makes, each with the workflow token", async () => {
+    // Hosted: helper-4's Probot with an App installation, fed the webhook payload.
+    const hosted = github();
+    const { probot } = await testProbot();
+    await probot.receive({ id: "d1", name: "issue_comment", payload: issueComment({ body: SYNC }) as any });
+    const expected = hosted.calls.filter((c) => !isTokenExchange(c)).map(({ method, path, body }) => ({ method, path, body }));
+    hosted.stop();
+
+    const actions = github();
+    const { code, out } = await step("issue_comment", runnerPayload(issueComment({ body: SYNC })));
+
+    expect(code, out).toBe(0);
+    expect(actions.calls.filter((c) => !isRateLimitListing(c)).map(({ method, path, body }) => ({ method, path, body }))).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(5);
+    expect(new Set(actions.calls.map((c) => c.authorization))).toEqual(new Set([`token ${TOKEN}`]));
+    // What the user sees: the line committed, the run dispatched, the queued reply.
+    expect(actions.files.get(DEFAULT_BRANCH)).toBe("nginx:1.26\nredis:7\n");
+    expect(actions.commits[0]!.message).toContain("\nMirrorbot-Request: 7-5001");
+    expect(actions.dispatches).toEqual([{ ref: DEFAULT_BRANCH, inputs: { images: "redis:7\nnginx:1.26", request: "7-5001", force: "false" }, runId: 4242 }]);
+    const [status] = actions.comments;
+    expect(status!.user).toEqual({ login: "github-actions[bot]", type: "Bot" });
+    expect(status!.body).toContain("**Mirror request `7-5001` is queued.** Run: https://github.com/Codertocat/Hello-World/actions/runs/4242");
+    expect(actions.labels.get(7)).toEqual(["mirror:queued"]);
+  });
+
+  it("reports the result when the dispatched mirror run ends: the event sequence of a real request", async () => {
+    const gh = github();
+    // (1) The comment: commit, dispatch, queued reply.
+    expect((await step("issue_comment", runnerPayload(issueComment({ body: SYNC })))).code).toBe(0);
+    const [dispatch] = gh.dispatches;
+    expect(dispatch).toBeDefined();
+    // The mirror run uploads its result...
+    const task = (source: string, target: string): TaskResult => ({
+      line: null,
+      source,
+      target,
+      targetName: "acr",
+      platform: null,
+      status: "copied",
+      sourceDigest: `sha256:${"ab".repeat(32)}`,
+      targetDigest: `sha256:${"ab".repeat(32)}`,
+      size: 1_000_000,
+      bytes: 1_000_000,
+      durationMs: 900,
+      error: null,
+    });
+    const result = buildResult(
+      [
+        task("docker.io/library/redis:7", "registry.cn-hangzhou.aliyuncs.com/mirror/redis:7"),
+        task("docker.io/library/nginx:1.26", "registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26"),
+      ],
+      { request: "7-5001", startedAt: new Date(0), finishedAt: new Date(1000) },
+    );
+    gh.artifacts.set(dispatch!.runId, buildZip({ "result.json": JSON.stringify(result) }));
+    const before = gh.calls.length;
+
+    // (2) ...and its report job runs the adapter on the workflow_dispatch event it was started by.
+    const { code, out } = await step("workflow_dispatch", mirrorDispatchPayload({ request: dispatch!.inputs.request!, images: dispatch!.inputs.images! }), {
+      argv: ["report-run"],
+      runId: dispatch!.runId,
+      workflowRef: `${FULL_NAME}/.github/workflows/mirror.yml@refs/heads/${DEFAULT_BRANCH}`,
+      extra: { MIRRORBOT_RUN_CONCLUSION: "success" },
+    });
+
+    expect(code, out).toBe(0);
+    expect(gh.comments).toHaveLength(1);
+    const final = gh.comments[0]!.body;
+    expect(stateOf(final)).toMatchObject({ request: "7-5001", status: "done", run: { id: 4242 }, failed: [] });
+    expect(final).toContain("**Mirror request `7-5001` is done:** 2 copied, 0 already up to date, 0 failed.");
+    expect(final).toContain("| `redis:7` | `registry.cn-hangzhou.aliyuncs.com/mirror/redis:7` | copied |");
+    expect(gh.labels.get(7)).toEqual(["mirror:done"]);
+    expect(gh.closed).toEqual(new Set([7]));
+    expect(gh.calls.slice(before).map((c) => `${c.method} ${c.path.split("?")[0]}`)).toEqual([
+      `GET ${R}/contents/.github/mirrorbot.yml`,
+      `GET ${R}/issues/7/comments`,
+      `GET ${R}/actions/runs/4242/artifacts`,
+      `GET ${R}/actions/artifacts/4242/zip`,
+      `GET ${R}/issues/7`,
+      `PATCH ${R}/issues/comments/9000`,
+      `DELETE ${R}/issues/7/labels/mirror:queued`,
+      `POST ${R}/issues/7/labels`,
+      `PATCH ${R}/issues/7`,
+    ]);
+  });
+
+  it("reports a cancelled run without a result as failed", async () => {
+    const gh = github();
+    expect((await step("issue_comment", runnerPayload(issueComment({ body: SYNC })))).code).toBe(0);
+    const { code } = await step("workflow_dispatch", mirrorDispatchPayload({ request: "7-5001", images: "redis:7" }), {
+      argv: ["report-run"],
+      runId: 4242,
+      workflowRef: `${FULL_NAME}/.github/workflows/mirror.yml@refs/heads/${DEFAULT_BRANCH}`,
+      extra: { MIRRORBOT_RUN_CONCLUSION: "cancelled" },
+    });
+    expect(code).toBe(0);
+    expect(stateOf(gh.comments[0]!.body)).toMatchObject({ status: "failed", failed: ["redis:7", "nginx:1.26"] });
+    expect(gh.labels.get(7)).toEqual(["mirror:failed"]);
+    expect(gh.closed.size).toBe(0);
+  });
+
+  it("talks to GITHUB_API_URL, so it works on GitHub Enterprise Server", async () => {
+    const gh = github({ base: "https://ghes.example.com/api/v3" });
+    const { code, out } = await step("issue_comment", runnerPayload(issueComment({ body: SYNC })), { apiUrl: "https://ghes.example.com/api/v3" });
+    expect(code, out).toBe(0);
+    expect(gh.dispatches).toHaveLength(1);
+    expect(gh.calls.every((c) => c.authorization === `token ${TOKEN}`)).toBe(true);
+  });
+});
+
+describe("the workflow token", () => {
+  it("never reaches the log, even when the API echoes it back, and a failure exits 1 with a clear message", async () => {
+    github({ failures: { [`GET ${R}/contents/.github/mirrorbot.yml`]: [403, { message: `Resource not accessible by integration (token ${TOKEN})` }] } });
+    const { code, out } = await step("issue_comment", runnerPayload(issueComment({ body: "/sync redis:7" })));
+
+    expect(code).toBe(1);
+    expect(out).not.toContain(TOKEN);
+    expect(out).not.toContain(TOKEN_B64);
+    expect(out).toContain("(token ***)");
+    const lines = out.trimEnd().split("\n");
+    expect(lines.at(-1)).toBe(
+      "::error title=mirrorbot::handling issue_comment.created failed: GitHub answered 403: Resource not accessible by integration (token ***)" +
+        " (if the workflow token lacks a permission, grant it in this job's `permissions:`; see docs/actions-mode.md)",
+    );
+    // Everything before it is structured: one JSON object per line, none a workflow command.
+    for (const line of lines.slice(0, -1)) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(lines.slice(0, -1).map((l) => JSON.parse(l).msg)).toContain("handling the event");
+  });
+
+  it("is reported missing by name, with the line to add, and nothing is called", async () => {
+    const gh = github();
+    const eventPath = await files.write("issue_comment", runnerPayload(issueComment({ body: "/sync redis:7" })));
+    const env = runnerEnv({ token: "", eventName: "issue_comment", eventPath });
+    let out = "";
+    const code = await runStep([], { env, stdout: { write: (s: string) => (out += s) }, Octokit });
+    expect(code).toBe(1);
+    expect(out).toBe(
+      "::error title=mirrorbot::the Actions environment is incomplete: GITHUB_TOKEN is not set (give the step `env: GITHUB_TOKEN: ${{ github.token }}`)\n",
+    );
+    expect(gh.calls).toEqual([]);
+  });
+});
+
+describe("pull requests", () => {
+  const HEAD = "a".repeat(40);
+  const BASE = "b".repeat(40);
+
+  it("pull_request_target from a fork is handled as pull_request: the file is read through the API as data and checked", async () => {
+    const gh = github({ files: { [DEFAULT_BRANCH]: "nginx:1.26\n", [BASE]: "nginx:1.26\n", [HEAD]: "nginx:1.26\nredis:7 --arch=arm64\n" } });
+    gh.pullFiles.set(20, ["images.txt"]);
+    const payload = runnerPayload(pullRequestEvent({ action: "opened", number: 20, headSha: HEAD, baseSha: BASE, author: COMMUNITY }));
+    payload.pull_request.head.repo = { ...payload.pull_request.head.repo, full_name: "carl/Hello-World", fork: true };
+
+    const { code, out } = await step("pull_request_target", payload);
+
+    expect(code, out).toBe(0);
+    expect(gh.trace()).toEqual([
+      `GET ${R}/contents/.github/mirrorbot.yml`,
+      `GET ${R}/pulls/20/files?per_page=100`,
+      `GET ${R}/contents/images.txt?ref=${HEAD}`,
+      `GET ${R}/contents/images.txt?ref=${BASE}`,
+      `POST ${R}/check-runs`,
+    ]);
+    expect(gh.checkRuns[0]).toMatchObject({ head_sha: HEAD, conclusion: "failure" });
+    expect(gh.checkRuns[0].output.annotations[0]).toMatchObject({ start_line: 2, message: 'unknown flag "--arch"; only --platform is supported' });
+  });
+});
+
+describe("concurrency", () => {
+  const form = (image: string) => `### Images\n\n\`\`\`text\n${image}\n\`\`\`\n\n### Platform\n\n_No response_\n`;
+
+  it("two issues opened at the same moment are both served and images.txt keeps both lines", async () => {
+    // Both steps read images.txt before either writes: the second write meets a stale sha.
+    const gh = github({ racePuts: 2, roles: { [MAINTAINER.login]: "maintain", dora: "write" } });
+    const dora = { login: "dora", id: 4004, type: "User" as const };
+    const [a, b] = await Promise.all([
+      step("issues", runnerPayload(issueEvent({ action: "opened", issue: 8, body: form("redis:7"), sender: MAINTAINER }))),
+      step("issues", runnerPayload(issueEvent({ action: "opened", issue: 9, body: form("alpine:3.20"), sender: dora }))),
+    ]);
+
+    expect([a.code, b.code], a.out + b.out).toEqual([0, 0]);
+    expect(gh.calls.filter((c) => c.method === "PUT").map((c) => c.status)).toEqual([201, 409, 201]);
+    expect(gh.files.get(DEFAULT_BRANCH)!.split("\n").sort()).toEqual(["", "alpine:3.20", "nginx:1.26", "redis:7"]);
+    expect(gh.dispatches.map((d) => d.inputs.images).sort()).toEqual(["alpine:3.20", "redis:7"]);
+    expect(gh.comments.map((c) => [c.issue, stateOf(c.body).status]).sort()).toEqual([
+      [8, "queued"],
+      [9, "queued"],
+    ]);
+  });
+});
+
+describe("the hourly limit across runs", () => {
+  const past = (n: number, status: RequestState["status"] = "queued"): string =>
+    renderStatus(
+      {
+        version: 1,
+        request: `${30 + n}-${100 + n}`,
+        issue: 30 + n,
+        kind: "issue",
+        status,
+        requester: { login: MAINTAINER.login, id: MAINTAINER.id },
+        images: ["busybox:1"],
+        force: false,
+        pr: null,
+        commit: null,
+        run: null,
+        failed: [],
+      },
+      { kind: "queued", rows: [] },
+    );
+
+  it("counts the sender's requests of the last hour from the bot's status comments", async () => {
+    const gh = github();
+    for (let n = 0; n < 5; n++) gh.addComment(30 + n, past(n), ACTIONS_BOT, 10 + n);
+
+    const { code, out } = await step("issue_comment", runnerPayload(issueComment({ body: "/sync redis:7" })));
+
+    expect(code, out).toBe(0);
+    expect(gh.dispatches).toEqual([]);
+    expect(gh.commits).toEqual([]);
+    const reply = gh.comments.find((c) => c.issue === 7)!;
+    expect(stateOf(reply.body)).toMatchObject({ request: "7-5001", status: "limited" });
+  });
+
+  it("does not count requests older than an hour, refused ones, or markers pasted by people", async () => {
+    const gh = github();
+    for (let n = 0; n < 2; n++) gh.addComment(30 + n, past(n), ACTIONS_BOT, 61 + n);
+    gh.addComment(40, past(10, "limited"), ACTIONS_BOT, 5);
+    gh.addComment(41, past(11, "limited"), ACTIONS_BOT, 6);
+    for (let n = 0; n < 3; n++) gh.addComment(50 + n, past(20 + n), { login: MAINTAINER.login, type: "User" }, 1);
+    for (let n = 0; n < 4; n++) gh.addComment(60 + n, past(30 + n), ACTIONS_BOT, 20 + n);
+
+    const { code, out } = await step("issue_comment", runnerPayload(issueComment({ body: "/sync redis:7" })));
+
+    expect(code, out).toBe(0);
+    expect(gh.dispatches).toHaveLength(1);
+  });
+});
+
+describe("events that make no request", () => {
+  it("a comment without a command costs no API call and succeeds", async () => {
+    const gh = github();
+    const { code } = await step("issue_comment", runnerPayload(issueComment({ body: "thanks, looks good" })));
+    expect(code).toBe(0);
+    expect(gh.calls).toEqual([]);
+  });
+});
+
+describe("usage", () => {
+  it("refuses an unknown mode with exit code 2", async () => {
+    const { code, out } = await step("issue_comment", runnerPayload(issueComment({ body: "/sync redis:7" })), { argv: ["serve"] });
+    expect(code).toBe(2);
+    expect(out).toBe('::error title=mirrorbot::usage: main.js [event|report-run]; got "serve"\n');
+  });
+
+  it("report-run outside a dispatched run says so", async () => {
+    github();
+    const { code, out } = await step("push", { ref: "refs/heads/master" }, { argv: ["report-run"], extra: { MIRRORBOT_RUN_CONCLUSION: "success" } });
+    expect(code).toBe(1);
+    expect(out.trimEnd().split("\n").at(-1)).toBe(
+      "::error title=mirrorbot::reading the event failed: report-run reports a dispatched mirror run, but this run was started by push",
+    );
+  });
+
+  it("a missing event file is named", async () => {
+    github();
+    const env = runnerEnv({ token: TOKEN, eventName: "issues", eventPath: `${files.dir}/missing.json` });
+    let out = "";
+    const code = await runStep([], { env, stdout: { write: (s: string) => (out += s) }, Octokit });
+    expect(code).toBe(1);
+    expect(out.trimEnd().split("\n").at(-1)).toBe(`::error title=mirrorbot::reading the event failed: cannot read the event payload ${files.dir}/missing.json: ENOENT`);
+  });
+});
