@@ -2,19 +2,12 @@
  * A request from someone without the sync permission: the issue form opens a bot pull
  * request; a maintainer then approves with `/approve` or merges the pull request.
  */
-import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { COMMUNITY, BOT, issueComment, issueEvent, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
-import { api, comments, config, decoded, imagesFile, permission, R } from "./helpers/github.js";
+import { api, blockNetwork, comments, config, decoded, imagesFile, permission, R, requestReads } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+blockNetwork();
 
 const FORM = "### Images\n\n```text\nnginx:1.26\nbitnami/redis:7\n```\n\n### Platform\n\n_No response_\n";
 const REQUEST = "8-1772359200"; // issue 8, updated 2026-03-01T10:00:00Z
@@ -26,10 +19,7 @@ async function openFormIssue(): Promise<{ status: string; bodies: Record<string,
   const { probot } = await testProbot();
   const bodies: Record<string, any> = {};
   const scope = api();
-  config(scope);
-  comments(scope, 8);
-  imagesFile(scope, "nginx:1.26\n", "sha-1");
-  permission(scope, COMMUNITY.login, "read");
+  requestReads(scope, { issue: 8, images: "nginx:1.26\n", sha: "sha-1", login: COMMUNITY.login, role: "read" });
   scope
     .get(`${R}/git/ref/heads%2Fmaster`)
     .reply(200, { ref: "refs/heads/master", object: { sha: "base-sha", type: "commit" } })

@@ -1,17 +1,11 @@
 /** Pull requests that change images.txt: a check run while open, a dispatch once merged. */
-import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type nock from "nock";
+import { describe, expect, it } from "vitest";
 import { COMMUNITY, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
-import { api, comments, CONFIG, config, fileBody, R } from "./helpers/github.js";
+import { api, blockNetwork, comments, CONFIG, config, imagesFile, R } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+blockNetwork();
 
 const HEAD = "a".repeat(40);
 const BASE = "b".repeat(40);
@@ -25,7 +19,7 @@ function files(scope: nock.Scope, number: number, names: string[]): void {
 }
 
 function fileAt(scope: nock.Scope, ref: string, text: string): void {
-  scope.get(`${R}/contents/images.txt`).query({ ref }).reply(200, fileBody("images.txt", text, `blob-${ref.slice(0, 4)}`));
+  imagesFile(scope, text, `blob-${ref.slice(0, 4)}`, ref);
 }
 
 describe("a pull request changing images.txt", () => {

@@ -1,41 +1,22 @@
 /** Results: `workflow_run.completed` turns the status comment into a table; `/retry` re-runs failures. */
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { renderStatus } from "../../src/app/render.js";
+import { describe, expect, it } from "vitest";
 import type { RequestState } from "../../src/app/state.js";
 import { buildResult, type TaskResult } from "../../src/engine/result.js";
 import { issueComment, workflowRunCompleted } from "../fixtures/payloads.js";
-import { api, comments, config, imagesFile, permission, R } from "./helpers/github.js";
+import { api, blockNetwork, comments, config, R, requestReads } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
+import { requestState, statusBody } from "./helpers/state.js";
 import { buildZip } from "./helpers/zip.js";
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+blockNetwork();
 
 const RUN = 4242;
 const RUN_URL = `https://github.com/Codertocat/Hello-World/actions/runs/${RUN}`;
 const BLOB_HOST = "https://pipelines.actions.example.net";
 const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
 
-const queued: RequestState = {
-  version: 1,
-  request: "7-5001",
-  issue: 7,
-  kind: "issue",
-  status: "queued",
-  requester: { login: "maya", id: 1001 },
-  images: ["redis:7", "nginx:1.26"],
-  force: false,
-  pr: null,
-  commit: "c0ffee",
-  run: { id: RUN, url: RUN_URL },
-  failed: [],
-};
+const queued = requestState({ images: ["redis:7", "nginx:1.26"], commit: "c0ffee", run: { id: RUN, url: RUN_URL } });
 
 function task(source: string, target: string, status: TaskResult["status"], extra: Partial<TaskResult> = {}): TaskResult {
   return {
@@ -74,6 +55,22 @@ function artifact(scope: nock.Scope, zip: Buffer): nock.Scope {
     .reply(200, zip, { "content-type": "application/zip" });
 }
 
+/**
+ * The app re-reads issue 7 (labelled mirror:queued), edits status comment 9001 (its new body
+ * goes to `edited`) and moves the issue's status label to `label`.
+ */
+function relabelled(scope: nock.Scope, label: string, edited: (body: string) => void): nock.Scope {
+  return scope
+    .get(`${R}/issues/7`)
+    .reply(200, { number: 7, state: "open", labels: [{ name: "mirror:queued" }] })
+    .patch(`${R}/issues/comments/9001`, (b) => (edited(b.body), true))
+    .reply(200, {})
+    .delete(`${R}/issues/7/labels/mirror%3Aqueued`)
+    .reply(200, [])
+    .post(`${R}/issues/7/labels`, { labels: [label] })
+    .reply(200, []);
+}
+
 async function completed(probot: Awaited<ReturnType<typeof testProbot>>["probot"], conclusion = "success"): Promise<void> {
   await probot.receive({ id: "r1", name: "workflow_run", payload: workflowRunCompleted({ runId: RUN, title: "mirror 7-5001", conclusion }) as any });
 }
@@ -84,7 +81,7 @@ describe("workflow_run.completed", () => {
     let status = "";
     const scope = api();
     config(scope);
-    comments(scope, 7, [{ id: 9001, body: renderStatus(queued, { kind: "queued", rows: [] }) }]);
+    comments(scope, 7, [{ id: 9001, body: statusBody(queued) }]);
     const blob = artifact(
       scope,
       resultZip([
@@ -92,15 +89,7 @@ describe("workflow_run.completed", () => {
         task("docker.io/library/nginx:1.26", "registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26", "skipped"),
       ]),
     );
-    scope
-      .get(`${R}/issues/7`)
-      .reply(200, { number: 7, state: "open", labels: [{ name: "mirror:queued" }] })
-      .patch(`${R}/issues/comments/9001`, (b) => ((status = b.body), true))
-      .reply(200, {})
-      .delete(`${R}/issues/7/labels/mirror%3Aqueued`)
-      .reply(200, [])
-      .post(`${R}/issues/7/labels`, { labels: ["mirror:done"] })
-      .reply(200, [])
+    relabelled(scope, "mirror:done", (body) => (status = body))
       .patch(`${R}/issues/7`, { state: "closed", state_reason: "completed" })
       .reply(200, {});
 
@@ -133,7 +122,7 @@ describe("workflow_run.completed", () => {
     let status = "";
     const scope = api();
     config(scope);
-    comments(scope, 7, [{ id: 9001, body: renderStatus(queued, { kind: "queued", rows: [] }) }]);
+    comments(scope, 7, [{ id: 9001, body: statusBody(queued) }]);
     artifact(
       scope,
       resultZip([
@@ -143,15 +132,7 @@ describe("workflow_run.completed", () => {
         task("docker.io/library/nginx:1.26", "registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26", "copied"),
       ]),
     );
-    scope
-      .get(`${R}/issues/7`)
-      .reply(200, { number: 7, state: "open", labels: [{ name: "mirror:queued" }] })
-      .patch(`${R}/issues/comments/9001`, (b) => ((status = b.body), true))
-      .reply(200, {})
-      .delete(`${R}/issues/7/labels/mirror%3Aqueued`)
-      .reply(200, [])
-      .post(`${R}/issues/7/labels`, { labels: ["mirror:failed"] })
-      .reply(200, []);
+    relabelled(scope, "mirror:failed", (body) => (status = body));
 
     await completed(probot, "failure");
 
@@ -186,7 +167,7 @@ describe("workflow_run.completed", () => {
     let status = "";
     const scope = api();
     config(scope);
-    comments(scope, 7, [{ id: 9001, body: renderStatus(queued, { kind: "queued", rows: [] }) }]);
+    comments(scope, 7, [{ id: 9001, body: statusBody(queued) }]);
     scope
       .get(`${R}/actions/runs/${RUN}/artifacts`)
       .query(true)
@@ -234,10 +215,14 @@ describe("/retry", () => {
     const { probot } = await testProbot();
     const bodies: Record<string, any> = {};
     const scope = api();
-    config(scope);
-    comments(scope, 7, [{ id: 9001, body: renderStatus(failed, { kind: "queued", rows: [] }) }]);
-    imagesFile(scope, "nginx:1.26\nredis:7\n", "sha-9");
-    permission(scope, "maya", "admin");
+    requestReads(scope, {
+      issue: 7,
+      comments: [{ id: 9001, body: statusBody(failed) }],
+      images: "nginx:1.26\nredis:7\n",
+      sha: "sha-9",
+      login: "maya",
+      role: "admin",
+    });
     scope
       .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
       .reply(200, { workflow_run_id: 4343, run_url: "u", html_url: "https://github.com/x/runs/4343" })
@@ -260,7 +245,7 @@ describe("/retry", () => {
     let reply = "";
     const scope = api();
     config(scope);
-    comments(scope, 7, [{ id: 9001, body: renderStatus({ ...queued, status: "done" }, { kind: "queued", rows: [] }) }]);
+    comments(scope, 7, [{ id: 9001, body: statusBody({ ...queued, status: "done" }) }]);
     scope.post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true)).reply(201, { id: 1 });
 
     await probot.receive({ id: "r6", name: "issue_comment", payload: issueComment({ body: "/retry", commentId: 5004 }) as any });

@@ -5,12 +5,11 @@
 import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import nock from "nock";
 import { createNodeMiddleware } from "probot";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mirrorbot from "../../src/index.js";
 import { BOT, issueComment, MAINTAINER } from "../fixtures/payloads.js";
-import { api, comments, config, imagesFile, permission, R } from "./helpers/github.js";
+import { api, blockNetwork, R, requestReads } from "./helpers/github.js";
 import { testProbot, WEBHOOK_SECRET } from "./helpers/probot.js";
 
 let server: Server;
@@ -28,14 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
-beforeEach(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect("127.0.0.1");
-});
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+blockNetwork("127.0.0.1");
 
 function sign(body: string, secret = WEBHOOK_SECRET): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
@@ -55,10 +47,7 @@ async function deliver(body: string, headers: Record<string, string>): Promise<n
 describe("webhook server", () => {
   it("accepts a signed delivery and runs the app", async () => {
     const scope = api();
-    config(scope);
-    comments(scope, 7);
-    imagesFile(scope, "redis:7\n", "sha-1");
-    permission(scope, MAINTAINER.login, "admin");
+    requestReads(scope, { issue: 7, images: "redis:7\n", sha: "sha-1", login: MAINTAINER.login, role: "admin" });
     scope
       .post(`${R}/actions/workflows/mirror.yml/dispatches`)
       .reply(200, { workflow_run_id: 77, run_url: "https://api.github.com/x", html_url: "https://github.com/Codertocat/Hello-World/actions/runs/77" })

@@ -1,19 +1,12 @@
 /** `/sync` comments: the direct path for maintainers, and every way a request is refused. */
-import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { renderStatus } from "../../src/app/render.js";
+import { describe, expect, it } from "vitest";
 import { HOUR_MS, MemoryRateLimitStore, senderKey } from "../../src/app/rate-limit.js";
 import { BOT, FULL_NAME, issueComment, MAINTAINER } from "../fixtures/payloads.js";
-import { api, comments, CONFIG, config, decoded, imagesFile, permission, R } from "./helpers/github.js";
+import { api, blockNetwork, comments, CONFIG, config, decoded, imagesFile, R, requestReads } from "./helpers/github.js";
 import { testDeps, testProbot } from "./helpers/probot.js";
+import { requestState, statusBody } from "./helpers/state.js";
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+blockNetwork();
 
 const RUN_URL = "https://github.com/Codertocat/Hello-World/actions/runs/4242";
 
@@ -27,10 +20,7 @@ describe("/sync by a maintainer", () => {
     const { probot } = await testProbot();
     const bodies: Record<string, any> = {};
     const scope = api();
-    config(scope);
-    comments(scope, 7);
-    imagesFile(scope, "nginx:1.26\n", "sha-1");
-    permission(scope, MAINTAINER.login, "maintain", "write");
+    requestReads(scope, { issue: 7, images: "nginx:1.26\n", sha: "sha-1", login: MAINTAINER.login, role: "maintain", legacy: "write" });
     imagesFile(scope, "nginx:1.26\n", "sha-1");
     scope
       .put(`${R}/contents/images.txt`, (b) => ((bodies.put = b), true))
@@ -79,10 +69,7 @@ describe("/sync by a maintainer", () => {
     const { probot } = await testProbot();
     const bodies: Record<string, any> = {};
     const scope = api();
-    config(scope);
-    comments(scope, 12);
-    imagesFile(scope, "--platform=linux/arm64 mysql:8.0\n", "sha-1");
-    permission(scope, MAINTAINER.login, "write");
+    requestReads(scope, { issue: 12, images: "--platform=linux/arm64 mysql:8.0\n", sha: "sha-1", login: MAINTAINER.login, role: "write" });
     scope
       .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
       .reply(204)
@@ -116,10 +103,7 @@ describe("/sync by a maintainer", () => {
     const { probot } = await testProbot();
     const dispatches: any[] = [];
     const scope = api();
-    config(scope);
-    comments(scope, 7);
-    imagesFile(scope, "redis:7\n", "sha-1");
-    permission(scope, MAINTAINER.login, "admin");
+    requestReads(scope, { issue: 7, images: "redis:7\n", sha: "sha-1", login: MAINTAINER.login, role: "admin" });
     scope
       .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => (dispatches.push(b), true))
       .reply(422, { message: 'Invalid request.\n\n"return_run_details" is not a permitted key.' })
@@ -147,10 +131,7 @@ describe("/sync by a maintainer", () => {
     const { probot } = await testProbot();
     const puts: any[] = [];
     const scope = api();
-    config(scope);
-    comments(scope, 7);
-    imagesFile(scope, "nginx:1.26\n", "sha-1");
-    permission(scope, MAINTAINER.login, "admin");
+    requestReads(scope, { issue: 7, images: "nginx:1.26\n", sha: "sha-1", login: MAINTAINER.login, role: "admin" });
     imagesFile(scope, "nginx:1.26\n", "sha-1");
     scope
       .put(`${R}/contents/images.txt`, (b) => (puts.push(b), true))
@@ -179,10 +160,7 @@ describe("/sync by a maintainer", () => {
     const { probot } = await testProbot();
     let reply = "";
     const scope = api();
-    config(scope);
-    comments(scope, 7);
-    imagesFile(scope, "redis:7\n", "sha-1");
-    permission(scope, MAINTAINER.login, "admin");
+    requestReads(scope, { issue: 7, images: "redis:7\n", sha: "sha-1", login: MAINTAINER.login, role: "admin" });
     scope
       .post(`${R}/actions/workflows/mirror.yml/dispatches`)
       .reply(404, { message: "Not Found" })
@@ -202,23 +180,7 @@ describe("/sync by a maintainer", () => {
 
   it("does nothing again for a redelivered comment (its status comment exists)", async () => {
     const { probot, logs } = await testProbot();
-    const existing = renderStatus(
-      {
-        version: 1,
-        request: "7-5001",
-        issue: 7,
-        kind: "issue",
-        status: "queued",
-        requester: { login: "maya", id: 1001 },
-        images: ["redis:7"],
-        force: false,
-        pr: null,
-        commit: null,
-        run: { id: 1, url: "u" },
-        failed: [],
-      },
-      { kind: "queued", rows: [] },
-    );
+    const existing = statusBody(requestState({ images: ["redis:7"], run: { id: 1, url: "u" } }));
     const scope = api();
     config(scope);
     comments(scope, 7, [{ id: 1, body: existing }]);
@@ -309,28 +271,16 @@ describe("/sync refused", () => {
 
   it("does not trust a status marker pasted by a person", async () => {
     const { probot } = await testProbot();
-    const forged = renderStatus(
-      {
-        version: 1,
-        request: "7-5001",
-        issue: 7,
-        kind: "issue",
-        status: "queued",
-        requester: { login: "x", id: 1 },
-        images: [],
-        force: false,
-        pr: null,
-        commit: null,
-        run: null,
-        failed: [],
-      },
-      { kind: "queued", rows: [] },
-    );
+    const forged = statusBody(requestState({ requester: { login: "x", id: 1 } }));
     const scope = api();
-    config(scope);
-    comments(scope, 7, [{ id: 1, body: forged, bot: false }]);
-    imagesFile(scope, "redis:7\n", "sha-1");
-    permission(scope, MAINTAINER.login, "admin");
+    requestReads(scope, {
+      issue: 7,
+      comments: [{ id: 1, body: forged, bot: false }],
+      images: "redis:7\n",
+      sha: "sha-1",
+      login: MAINTAINER.login,
+      role: "admin",
+    });
     scope
       .post(`${R}/actions/workflows/mirror.yml/dispatches`)
       .reply(200, { workflow_run_id: 1, run_url: "u", html_url: "https://github.com/x/runs/1" })

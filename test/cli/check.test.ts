@@ -1,42 +1,17 @@
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { run } from "../../src/cli/check.js";
 import { main } from "../../src/cli/main.js";
+import { runCommand, useWorkdirs } from "./helpers.js";
 
-let root: string;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "mirrorbot-check-"));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const workdir = useWorkdirs("mirrorbot-check-");
 
-/** A fresh working directory holding the given files. */
-async function workdir(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(root, "w-"));
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(join(dir, path, ".."), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-  return dir;
-}
-
-/** Run a command module with captured output. */
-async function runIn(cwd: string, argv: string[], command: typeof run = run) {
-  let stdout = "";
-  let stderr = "";
-  const code = await command(argv, {
-    cwd,
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
+/** Run `check` (or `main`) with captured output. */
+const runIn = (cwd: string, argv: string[], command: typeof run = run) => runCommand(command, cwd, argv);
 
 describe("mirrorbot check", () => {
   it("exits 0 and prints nothing for a valid images.txt in the working directory", async () => {

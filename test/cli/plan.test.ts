@@ -1,36 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { run } from "../../src/cli/plan.js";
+import { runCommand, useWorkdirs } from "./helpers.js";
 
-let root: string;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "mirrorbot-plan-"));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function workdir(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(root, "w-"));
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(join(dir, path, ".."), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-  return dir;
-}
-
-async function plan(cwd: string, argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(argv, {
-    cwd,
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
+const workdir = useWorkdirs("mirrorbot-plan-");
+const plan = (cwd: string, argv: string[]) => runCommand(run, cwd, argv);
 
 const HEX = "0123456789abcdef".repeat(4);
 const IMAGES = [

@@ -3,40 +3,16 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { NotifyConfig } from "../../src/domain/config.js";
 import { notificationText, notify, truncateUtf8 } from "../../src/engine/notify.js";
-import { buildResult, type TaskResult } from "../../src/engine/result.js";
+import { notFoundTask, syncResult, taskResult } from "./helpers/results.js";
 
 const TOKEN = "tok3n-5ecret-abcdef";
 
-function task(over: Partial<TaskResult>): TaskResult {
-  return {
-    line: 1,
-    source: "docker.io/library/nginx:1.26",
-    target: "registry.example.com/mirror/nginx:1.26",
-    targetName: "example",
-    platform: null,
-    status: "copied",
-    sourceDigest: `sha256:${"a".repeat(64)}`,
-    targetDigest: `sha256:${"a".repeat(64)}`,
-    size: 1_000_000,
-    bytes: 1_000_000,
-    durationMs: 10,
-    error: null,
-    ...over,
-  };
-}
-const meta = { request: "7-99", startedAt: new Date(0), finishedAt: new Date(1_000) };
-const failedTask = task({
-  source: "docker.io/library/ngnix:1.26",
-  target: "registry.example.com/mirror/ngnix:1.26",
-  status: "failed",
-  sourceDigest: null,
-  targetDigest: null,
-  size: 0,
-  bytes: 0,
-  error: "source not found: docker.io/library/ngnix:1.26",
-});
-const withFailure = buildResult([task({}), failedTask], meta);
-const allGood = buildResult([task({})], meta);
+const A_DIGEST = `sha256:${"a".repeat(64)}`;
+/** 1.0 MB uploaded with an all-"a" digest: the figures the message expectations below name. */
+const copiedTask = taskResult({ sourceDigest: A_DIGEST, targetDigest: A_DIGEST, size: 1_000_000, bytes: 1_000_000, durationMs: 10 });
+const failedTask = notFoundTask({ durationMs: 10 });
+const withFailure = syncResult([copiedTask, failedTask], "7-99");
+const allGood = syncResult([copiedTask], "7-99");
 
 interface Hit {
   path: string;
@@ -134,9 +110,9 @@ describe("notify payloads", () => {
   });
 
   it("keeps a WeCom message under its 2048-byte limit however many images failed", async () => {
-    const many = buildResult(
+    const many = syncResult(
       Array.from({ length: 200 }, (_, i) => ({ ...failedTask, error: `失败 ${i} ${"x".repeat(100)}` })),
-      meta,
+      "7-99",
     );
     await notify(many, [entry("wecom", "W")], { env: { W: `${base}/wecom` } });
     const content = (hits[0]?.body as { text: { content: string } }).text.content;

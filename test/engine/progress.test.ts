@@ -1,26 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createProgress, progressLine } from "../../src/engine/progress.js";
-import type { TaskResult } from "../../src/engine/result.js";
-
-const DIGEST = `sha256:abcd1234ef56${"0".repeat(52)}`;
-
-function task(over: Partial<TaskResult>): TaskResult {
-  return {
-    line: 1,
-    source: "docker.io/library/nginx:1.26",
-    target: "registry.example.com/mirror/nginx:1.26",
-    targetName: "example",
-    platform: null,
-    status: "copied",
-    sourceDigest: DIGEST,
-    targetDigest: DIGEST,
-    size: 12_345_678,
-    bytes: 12_345_678,
-    durationMs: 1_400,
-    error: null,
-    ...over,
-  };
-}
+import { taskResult as task } from "./helpers/results.js";
 
 function sink() {
   const chunks: string[] = [];

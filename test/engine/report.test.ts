@@ -3,23 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { appendSummary, writeResult } from "../../src/engine/report.js";
-import { RESULT_VERSION, buildResult, parseResult, syncResultSchema, type SyncResult, type TaskResult } from "../../src/engine/result.js";
+import { RESULT_VERSION, parseResult, syncResultSchema, type SyncResult } from "../../src/engine/result.js";
+import { syncResult, taskResult } from "./helpers/results.js";
 
-const task: TaskResult = {
-  line: 1,
-  source: "docker.io/library/nginx:1.26",
-  target: "registry.example.com/mirror/nginx:1.26",
-  targetName: "example",
-  platform: null,
-  status: "copied",
-  sourceDigest: `sha256:${"a".repeat(64)}`,
-  targetDigest: `sha256:${"a".repeat(64)}`,
-  size: 100,
-  bytes: 100,
-  durationMs: 5,
-  error: null,
-};
-const result = buildResult([task], { request: "1-2", startedAt: new Date(0), finishedAt: new Date(1000) });
+const task = taskResult();
+const result = syncResult([task], "1-2");
 
 let dir: string;
 beforeEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildResult, type TaskResult } from "../../src/engine/result.js";
+import { buildResult } from "../../src/engine/result.js";
 import {
   codeCell,
   escapeCell,
@@ -10,26 +10,7 @@ import {
   renderSummary,
   shortDigest,
 } from "../../src/engine/summary.js";
-
-const HEX = `abcd1234ef56${"0".repeat(52)}`;
-
-function task(over: Partial<TaskResult>): TaskResult {
-  return {
-    line: 1,
-    source: "docker.io/library/nginx:1.26",
-    target: "registry.example.com/mirror/nginx:1.26",
-    targetName: "example",
-    platform: null,
-    status: "copied",
-    sourceDigest: `sha256:${HEX}`,
-    targetDigest: `sha256:${HEX}`,
-    size: 12_345_678,
-    bytes: 12_345_678,
-    durationMs: 1_400,
-    error: null,
-    ...over,
-  };
-}
+import { HEX, notFoundTask, taskResult as task } from "./helpers/results.js";
 
 const meta = { request: "12-345", startedAt: new Date("2025-01-01T00:00:00Z"), finishedAt: new Date("2025-01-01T00:01:02Z") };
 
@@ -105,17 +86,7 @@ describe("renderSummary", () => {
     const result = buildResult(
       [
         task({}),
-        task({
-          line: 2,
-          source: "docker.io/library/ngnix:1.26",
-          target: "registry.example.com/mirror/ngnix:1.26",
-          status: "failed",
-          sourceDigest: null,
-          targetDigest: null,
-          size: 0,
-          bytes: 0,
-          error: "source not found: docker.io/library/ngnix:1.26 | see `skopeo`",
-        }),
+        notFoundTask({ line: 2, error: "source not found: docker.io/library/ngnix:1.26 | see `skopeo`" }),
         task({ line: 3, status: "skipped", bytes: 0, platform: "linux/arm64", target: "registry.example.com/mirror/nginx:1.26-linux-arm64" }),
       ],
       meta,

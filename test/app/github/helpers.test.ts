@@ -1,28 +1,24 @@
 /** The GitHub I/O helpers on their own, against nock. */
 import nock from "nock";
 import { ProbotOctokit } from "probot";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { downloadResult } from "../../../src/app/github/artifact.js";
 import type { Octokit } from "../../../src/app/github/client.js";
 import { dispatchWorkflow } from "../../../src/app/github/dispatch.js";
 import { commitLines, CommitConflictError } from "../../../src/app/github/images-file.js";
 import { setStatusLabel } from "../../../src/app/github/labels.js";
 import { getRole, permits } from "../../../src/app/github/permission.js";
-import { fileBody, R } from "../helpers/github.js";
+import { blockNetwork, fileBody, R } from "../helpers/github.js";
 import { API } from "../helpers/probot.js";
 import { buildZip } from "../helpers/zip.js";
 
 const repo = { owner: "Codertocat", repo: "Hello-World" };
 let octokit: Octokit;
 
+blockNetwork();
 beforeEach(() => {
-  nock.disableNetConnect();
   const Client = ProbotOctokit.defaults((o: Record<string, unknown>) => ({ ...o, retry: { enabled: false }, throttle: { enabled: false } }));
   octokit = new Client({ auth: { token: "t" } }) as Octokit;
-});
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
 });
 
 describe("getRole", () => {

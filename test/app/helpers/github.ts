@@ -1,5 +1,6 @@
-/** nock helpers for the GitHub REST API as the app calls it. */
+/** nock helpers for the GitHub REST API as the app calls it, and the per-test nock set-up. */
 import nock from "nock";
+import { afterEach, beforeEach } from "vitest";
 import { DEFAULT_BRANCH, FULL_NAME, INSTALLATION_ID } from "../../fixtures/payloads.js";
 import { API } from "./probot.js";
 
@@ -8,6 +9,18 @@ export const CONFIG_PATH = `${R}/contents/.github%2Fmirrorbot.yml`;
 
 /** A config with one real-looking target. */
 export const CONFIG = ["targets:", "  - name: acr", "    registry: registry.cn-hangzhou.aliyuncs.com", "    namespace: mirror", ""].join("\n");
+
+/** In every test of the file: refuse real connections (except to `allowHost`), and drop unused interceptors after. */
+export function blockNetwork(allowHost?: string): void {
+  beforeEach(() => {
+    nock.disableNetConnect();
+    if (allowHost) nock.enableNetConnect(allowHost);
+  });
+  afterEach(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+}
 
 /** A scope on the API that answers the installation token request first. */
 export function api(): nock.Scope {
@@ -45,6 +58,31 @@ export function comments(scope: nock.Scope, issue: number, list: { id: number; b
       200,
       list.map((c) => ({ id: c.id, body: c.body, user: c.bot === false ? { login: "someone", type: "User" } : { login: "mirrorbot[bot]", type: "Bot" } })),
     );
+}
+
+/** Who asked on which issue, what images.txt holds, and the comments already there. */
+export interface RequestReads {
+  issue: number;
+  /** images.txt on the default branch, and its blob sha (what a commit must name). */
+  images: string;
+  sha: string;
+  /** The requester, their `role_name` and the legacy `permission` (the role when not given). */
+  login: string;
+  role: string;
+  legacy?: string;
+  /** Comments already on the issue, e.g. an earlier status comment; none when not given. */
+  comments?: { id: number; body: string; bot?: boolean }[];
+}
+
+/**
+ * What the app reads, in its order, before it judges a request (a `/sync`, `/retry` or issue
+ * form): the config, the issue's comments, images.txt on the default branch, the requester's permission.
+ */
+export function requestReads(scope: nock.Scope, reads: RequestReads): nock.Scope {
+  config(scope);
+  comments(scope, reads.issue, reads.comments);
+  imagesFile(scope, reads.images, reads.sha);
+  return permission(scope, reads.login, reads.role, reads.legacy);
 }
 
 /** Decode the base64 content of a contents PUT body. */
