@@ -12,6 +12,8 @@ import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/nami
 import { canonical, parseReference, ReferenceError } from "../domain/reference.js";
 import { formatDiagnostic, hasErrors } from "../domain/diagnostic.js";
 import { formatPlatform } from "../domain/platform.js";
+import { DEFAULT_CONFIG_PATH } from "../domain/config.js";
+import { policyDiagnostics } from "../domain/policy.js";
 import { CredentialsError } from "../engine/credentials.js";
 import { notify } from "../engine/notify.js";
 import { createProgress } from "../engine/progress.js";
@@ -77,10 +79,24 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
 
     const analysis = await analyzeOrExit("sync", positionals[0], values.config, io);
     if (typeof analysis === "number") return analysis;
-    if (reportDiagnostics(analysis, io)) return EXIT.usage;
+    const fileHasErrors = reportDiagnostics(analysis, io);
+    const only = values.only ?? [];
+    const imagesEnv = env.MIRRORBOT_IMAGES ?? "";
+    // A whole-file sync needs a valid file. A selective one (the bot's dispatch, --only)
+    // must not be held hostage by a mistake on some other line: it needs only its own lines valid.
+    if (fileHasErrors && only.length === 0 && imagesEnv.trim() === "") return EXIT.usage;
 
-    const selected = selectRows(analysis, values.only ?? [], env.MIRRORBOT_IMAGES ?? "", io);
+    const selected = selectRows(analysis, only, imagesEnv, values.config, io);
     if (typeof selected === "number") return selected;
+    if (fileHasErrors && imagesEnv.trim() === "") {
+      const bad = new Set(analysis.diagnostics.filter((d) => d.severity === "error").map((d) => d.line));
+      const blocked = [...new Set(selected.rows.map((r) => r.entry.line))].filter((line) => bad.has(line));
+      if (blocked.length > 0) {
+        writeLine(io.stderr, `mirrorbot sync: ${analysis.file} has errors on selected line${blocked.length > 1 ? "s" : ""} ${blocked.join(", ")}`);
+        return EXIT.usage;
+      }
+    }
+    if (fileHasErrors) writeLine(io.stderr, `mirrorbot sync: syncing only the selected entries; fix the errors above before the next full sync`);
     const tasks = buildTasks(selected.rows, (entry) => selected.fromFile.get(entryKey(entry)) ?? null);
     if (tasks.length === 0) {
       writeLine(io.stderr, `${analysis.file}: no images to mirror`);
@@ -107,10 +123,10 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
         dryRun: values["dry-run"] === true,
         concurrency: concurrency ?? analysis.config.engine.concurrency,
         retries: retries ?? analysis.config.engine.retries,
-        log: (fields, message) => writeLine(io.stderr, `${message}: ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(" ")}`),
+        log: (fields, message) => writeLine(io.stderr, oneLine(`${message}: ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(" ")}`)),
       });
       if (values["dry-run"]) {
-        for (const line of dryRun) writeLine(io.stdout, dryRunLine(line));
+        for (const line of dryRun) writeLine(io.stdout, oneLine(dryRunLine(line)));
         return dryRun.some((l) => l.resolution.kind === "fail") ? EXIT.findings : EXIT.ok;
       }
       progress.finish();
@@ -132,7 +148,7 @@ interface Selection {
 }
 
 /** Pick the rows to sync: MIRRORBOT_IMAGES lines, else --only filters, else the whole file. */
-function selectRows(analysis: Analysis, only: string[], imagesEnv: string, io: CliIo): Selection | number {
+function selectRows(analysis: Analysis, only: string[], imagesEnv: string, configFile: string | undefined, io: CliIo): Selection | number {
   const fromFile = new Map<string, number>();
   for (const row of analysis.rows) if (!fromFile.has(entryKey(row.entry))) fromFile.set(entryKey(row.entry), row.entry.line);
 
@@ -146,8 +162,10 @@ function selectRows(analysis: Analysis, only: string[], imagesEnv: string, io: C
       if (parsed.entry) entries.push(parsed.entry);
     });
     const planned = planTargets(expandPlatforms(entries, analysis.config.defaults.platforms), analysis.config.targets, "MIRRORBOT_IMAGES");
-    for (const d of planned.diagnostics) writeLine(io.stderr, formatDiagnostic(d));
-    if (bad || hasErrors(planned.diagnostics)) return EXIT.usage;
+    // The dispatch input is as untrusted as any request: the policy applies here too.
+    const policy = policyDiagnostics(entries, analysis.config.policy, "MIRRORBOT_IMAGES", configFile ?? DEFAULT_CONFIG_PATH);
+    for (const d of [...planned.diagnostics, ...policy]) writeLine(io.stderr, formatDiagnostic(d));
+    if (bad || hasErrors(planned.diagnostics) || hasErrors(policy)) return EXIT.usage;
     return { rows: planned.rows, fromFile };
   }
 
@@ -184,6 +202,14 @@ function dryRunLine({ task, resolution }: DryRunLine): string {
     case "fail":
       return `would fail  ${what}: ${resolution.error}`;
   }
+}
+
+/**
+ * Fold any line breaks: text from a registry printed on a line of its own could start with
+ * "::" and be run as a workflow command by GitHub Actions.
+ */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " ");
 }
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {

@@ -85,7 +85,7 @@ export function notificationPayload(type: NotifyType, result: SyncResult, runUrl
     const { version, request, startedAt, finishedAt, summary } = result;
     return { version, request, startedAt, finishedAt, summary, failed: result.tasks.filter((t) => t.status === "failed"), runUrl };
   }
-  const text = truncateUtf8(notificationText(result, runUrl), TEXT_LIMIT[type]);
+  const text = truncateUtf8(defang(type, notificationText(result, runUrl)), TEXT_LIMIT[type]);
   switch (type) {
     case "feishu":
       return { msg_type: "text", content: { text } };
@@ -95,6 +95,17 @@ export function notificationPayload(type: NotifyType, result: SyncResult, runUrl
     case "slack":
       return { text };
   }
+}
+
+/**
+ * Error texts come from registries and requests; in chat they must not become mentions
+ * (Slack's `<!channel>`, Feishu's `<at user_id="all">`). Slack takes HTML entities; the
+ * others get a look-alike angle bracket, which reads the same and parses as nothing.
+ */
+export function defang(type: Exclude<NotifyType, "webhook">, text: string): string {
+  // Every mention syntax opens with "<", so neutralizing it is enough; arrows ("->") stay.
+  if (type === "slack") return text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  return text.replace(/</g, "‹");
 }
 
 /** Pieces of a webhook URL that act as its credential: the URL itself, path segments, query values. */

@@ -1,4 +1,4 @@
-/** Replace every occurrence of each secret (and its base64 `user:pass` forms) with `***`. */
+/** Replace every occurrence of each secret with `***`; callers pass every form that may appear (raw, base64). */
 export function redact(text: string, secrets: Iterable<string>): string {
   let out = text;
   for (const secret of secrets) {

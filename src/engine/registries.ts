@@ -1,6 +1,6 @@
 import type { Config } from "../domain/config.js";
 import { type AuthFile, writeAuthFile } from "./auth-file.js";
-import { credentialsFromAuthFiles, credentialsFromEnv, type RegistryCredentials } from "./credentials.js";
+import { CredentialsError, credentialsFromAuthFiles, credentialsFromEnv, type RegistryCredentials } from "./credentials.js";
 import { RegistryClient } from "./registry-client.js";
 
 /** How the engine reaches one registry during a run. */
@@ -34,6 +34,14 @@ export class Registries {
     for (const [i, t] of config.targets.entries()) {
       const creds = t.credentials ? credentialsFromEnv(t.registry, t.credentials, `targets[${i}] "${t.name}"`, env) : null;
       const from = t.credentials ? `${t.credentials.usernameEnv}/${t.credentials.passwordEnv}` : null;
+      const earlier = wanted.get(t.registry);
+      // skopeo's auth file holds one login per registry host, so two logins for one host
+      // would silently push with the wrong one.
+      if (earlier && (earlier.from !== from || earlier.tlsVerify !== t.tlsVerify)) {
+        throw new CredentialsError(
+          `targets[${i}] "${t.name}": registry ${t.registry} is already a target with ${earlier.from ? `credentials ${earlier.from}` : "no credentials"}${earlier.tlsVerify !== t.tlsVerify ? " and another tlsVerify" : ""}; use one login per registry (e.g. one robot account for every project)`,
+        );
+      }
       wanted.set(t.registry, { tlsVerify: t.tlsVerify, creds, from });
     }
     for (const registry of sourceRegistries) {
@@ -56,7 +64,9 @@ export class Registries {
       const client = new RegistryClient({ registry, tlsVerify: w.tlsVerify, credentials: w.creds, userAgent: "mirrorbot" });
       byHost.set(registry, { registry, tlsVerify: w.tlsVerify, credentialSource: w.from, client });
     }
-    return new Registries(byHost, auth, creds.map((c) => c.password));
+    // Every form a credential could be echoed in: raw, and as the basic-auth base64.
+    const secrets = creds.flatMap((c) => [c.password, Buffer.from(`${c.username}:${c.password}`).toString("base64")]);
+    return new Registries(byHost, auth, secrets);
   }
 
   /** Access for a registry named in the config or the image list. */

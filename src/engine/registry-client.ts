@@ -70,6 +70,7 @@ export const MANIFEST_ACCEPT: readonly string[] = [
 const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "TIMEOUT"]);
 const STATUS_CODES: Record<number, string> = { 401: "UNAUTHORIZED", 403: "DENIED", 404: "NOT_FOUND", 429: "TOOMANYREQUESTS" };
 const TOKEN_MARGIN_MS = 10_000;
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TOKEN_TTL_S = 60;
 
 /** A failed registry request. `transient` says whether trying again later may help. */
@@ -201,7 +202,17 @@ export class RegistryClient {
       kind: "manifestGet", method: "GET", path: `/v2/${repo}/manifests/${reference}`,
       scopes: [`repository:${repo}:pull`], accept: MANIFEST_ACCEPT.join(", "), ok: [200],
     });
+    // Manifests are small (distribution itself refuses over 4 MiB); a registry named in a
+    // request must not make us buffer an arbitrary body.
+    const announced = Number(res.headers.get("content-length") ?? 0);
+    if (announced > MAX_MANIFEST_BYTES) {
+      await res.body?.cancel();
+      throw new RegistryError(`${this.registry} sent a ${announced}-byte manifest for ${repo}:${reference}; the limit is ${MAX_MANIFEST_BYTES}`, this.registry, res.status, "MANIFEST_TOO_LARGE", false);
+    }
     const body = Buffer.from(await res.arrayBuffer());
+    if (body.length > MAX_MANIFEST_BYTES) {
+      throw new RegistryError(`${this.registry} sent a ${body.length}-byte manifest for ${repo}:${reference}; the limit is ${MAX_MANIFEST_BYTES}`, this.registry, res.status, "MANIFEST_TOO_LARGE", false);
+    }
     const digest = `sha256:${createHash("sha256").update(body).digest("hex")}`;
     if (reference.startsWith("sha256:") && reference !== digest) {
       throw new RegistryError(`${this.registry} served ${repo}@${reference} with content of digest ${digest}`, this.registry, res.status, "DIGEST_INVALID", false);
@@ -333,6 +344,10 @@ export class RegistryClient {
 
   private async fetchToken(challenge: Extract<Challenge, { scheme: "bearer" }>, scopes: string[]): Promise<{ token: string; expires: number }> {
     const url = new URL(challenge.realm);
+    // Credentials go to the token service; never let a registry on https send them over http.
+    if (this.credentials && this.baseUrl.startsWith("https:") && url.protocol !== "https:") {
+      throw new RegistryError(`${this.registry} asked for credentials at a non-https token service (${url.origin}); refused`, this.registry, null, "INSECURE_REALM", false);
+    }
     if (challenge.service) url.searchParams.set("service", challenge.service);
     for (const s of scopes) url.searchParams.append("scope", s);
     const headers: Record<string, string> = { "user-agent": this.userAgent };
@@ -360,7 +375,9 @@ export class RegistryClient {
     const first = parsed?.errors[0];
     const code = first?.code ?? STATUS_CODES[res.status] ?? null;
     const transient = res.status >= 500 || res.status === 429 || res.status === 408 || code === "TOOMANYREQUESTS";
-    const detail = this.redact(first?.message ? `${code}: ${first.message}` : (code ?? res.statusText));
+    // One line, always: a registry's text on a line of its own could start with "::" and be
+    // run as a workflow command by GitHub Actions.
+    const detail = this.redact(first?.message ? `${code}: ${first.message}` : (code ?? res.statusText)).replace(/\s*[\r\n]+\s*/g, " ");
     const message =
       res.status === 401
         ? `authentication failed for ${this.registry}: 401 ${code ?? "UNAUTHORIZED"}`

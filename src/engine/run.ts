@@ -97,7 +97,12 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     const jobs: CopyJob[] = [];
     await mapLimit(copies, 8, async ({ task, resolution }) => {
       try {
-        const source = await readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest);
+        const source = await withRetry(() => readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest), {
+          retries,
+          baseMs: options.retryBaseMs ?? 1000,
+          isTransient,
+          onRetry: (error, attempt, delayMs) => log({ task: task.targetReference, attempt, delayMs, error: describeError(error, registries) }, "retrying"),
+        });
         const ledger = ledgerFor(task.target.registry);
         const { client } = registries.get(task.target.registry);
         await mapLimit(source.blobs, 8, async (b) => {
@@ -202,7 +207,11 @@ async function copyJob(
         onRetry: (error, attempt, delayMs) => log({ task: task.targetReference, attempt, delayMs, error: describeError(error, registries) }, "retrying copy"),
       },
     );
-    const after = await target.client.headManifest(task.targetRepo, task.targetTag);
+    const after = await withRetry(() => target.client.headManifest(task.targetRepo, task.targetTag), {
+      retries,
+      baseMs: options.retryBaseMs ?? 1000,
+      isTransient,
+    });
     for (const b of job.blobs) job.ledger.record(b.digest, job.repo);
     if (after?.digest !== resolution.sourceDigest) {
       return result(job, "failed", after?.digest ?? null, uploaded, `digest mismatch after copy: expected ${resolution.sourceDigest}, target has ${after?.digest ?? "nothing"}`);
@@ -221,7 +230,12 @@ async function premount(job: CopyJob, client: RegistryClient, log: NonNullable<R
     if (job.ledger.has(b.digest, job.repo)) return;
     const from = job.ledger.sourceFor(b.digest);
     if (from === undefined) return;
-    if (await client.mountBlob(job.repo, b.digest, from)) job.ledger.record(b.digest, job.repo);
+    // A refused or failed mount only costs bytes: skopeo uploads what is still missing.
+    const mounted = await client.mountBlob(job.repo, b.digest, from).catch((error: unknown) => {
+      log({ blob: b.digest, from, to: job.repo, error: error instanceof Error ? error.message : String(error) }, "mount failed; skopeo will upload");
+      return false;
+    });
+    if (mounted) job.ledger.record(b.digest, job.repo);
     else log({ blob: b.digest, from, to: job.repo }, "mount refused; skopeo will upload");
   });
 }

@@ -21,6 +21,8 @@ export interface CopyRequest {
   signal?: AbortSignal;
   /** Extra environment for skopeo (tests point its caches elsewhere). */
   env?: Record<string, string>;
+  /** Kill a copy that runs longer than this; a stalled registry must not hold a slot forever. */
+  timeoutMs?: number;
 }
 
 /** A failed `skopeo copy`, classified so the runner knows whether to retry. */
@@ -34,6 +36,9 @@ export class SkopeoError extends Error {
     this.name = "SkopeoError";
   }
 }
+
+/** An hour covers a multi-GB image over a slow link; a stuck connection ends well before the job's limit. */
+export const DEFAULT_COPY_TIMEOUT_MS = 60 * 60_000;
 
 /** The skopeo binary; overridable for tests and unusual installs. */
 export function skopeoBinary(): string {
@@ -65,6 +70,7 @@ export async function skopeoCopy(request: CopyRequest): Promise<void> {
     stdin: "ignore",
     all: false,
     cancelSignal: request.signal,
+    timeout: request.timeoutMs ?? DEFAULT_COPY_TIMEOUT_MS,
     env: request.env,
     // Nothing is staged locally; a small buffer holds only skopeo's log lines.
     maxBuffer: 4 * 1024 * 1024,
@@ -72,6 +78,10 @@ export async function skopeoCopy(request: CopyRequest): Promise<void> {
   if (result.exitCode === 0) return;
   const stderr = redact(String(result.stderr ?? ""), request.secrets ?? []);
   if (result.isCanceled) throw new SkopeoError("copy cancelled", false, stderr);
+  if (result.timedOut) {
+    const minutes = Math.round((request.timeoutMs ?? DEFAULT_COPY_TIMEOUT_MS) / 60_000);
+    throw new SkopeoError(`copy timed out after ${minutes} min: ${request.source.reference} -> ${request.destination.reference}`, true, stderr);
+  }
   throw new SkopeoError(describeSkopeoFailure(stderr, request), isTransientSkopeoError(stderr), stderr);
 }
 

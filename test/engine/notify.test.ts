@@ -211,3 +211,11 @@ describe("notify conditions and failures", () => {
     expect(hits.map((h) => h.path)).toEqual(["/moved"]);
   });
 });
+
+describe("chat text from registries cannot mention anyone", () => {
+  it("neutralizes mention syntax and keeps arrows", async () => {
+    const { defang } = await import("../../src/engine/notify.js");
+    expect(defang("slack", "a -> b <!channel> & <@U1>")).toBe("a -> b &lt;!channel> &amp; &lt;@U1>");
+    expect(defang("feishu", 'x -> <at user_id="all"></at>')).toBe('x -> ‹at user_id="all">‹/at>');
+  });
+});

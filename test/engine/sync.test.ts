@@ -104,7 +104,7 @@ async function flakyProxy(upstream: RunningRegistry, rules: Array<(req: Incoming
 }
 
 /** A config with one http target (htpasswd credentials from TARGET_USER/TARGET_PASSWORD) and the http source. */
-function writeConfig(file: string, name: string, targetHost: string): Promise<void> {
+function writeConfig(file: string, name: string, targetHost: string, extra: string[] = []): Promise<void> {
   const yaml = [
     "targets:",
     `  - name: ${name}`,
@@ -116,6 +116,7 @@ function writeConfig(file: string, name: string, targetHost: string): Promise<vo
     `  - registry: "${source.host}"`,
     "    tlsVerify: false",
     "engine: { concurrency: 4, retries: 1 }",
+    ...extra,
     "",
   ];
   return writeFile(join(work, file), yaml.join("\n"));
@@ -282,6 +283,56 @@ describe("mirrorbot sync", () => {
     } finally {
       await proxy.close();
     }
+  }, TIMEOUT);
+
+  it("applies the policy to the dispatched lines too", async () => {
+    await writeConfig("policy.yml", "local", target.host, ["policy:", `  allow: ["${source.host}/library/*"]`]);
+    await writeImages(lines());
+    const out = await sync([], { MIRRORBOT_IMAGES: `${source.host}/team/app:2.0` }, "policy.yml");
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`MIRRORBOT_IMAGES:1:1: error: ${source.host}/team/app is not allowed by policy.allow`);
+    expect(out.targetLog).toEqual([]);
+  }, TIMEOUT);
+
+  it("a mistake on another line does not block a selective sync, but blocks a full one", async () => {
+    await writeImages([...lines(), "Not/A/Valid:Ref:At:All"]);
+    const full = await sync([]);
+    expect(full.code).toBe(2);
+    expect(full.stderr).toMatch(/^images\.txt:6:\d+: error: /m);
+
+    const selective = await sync(["--only", "3"]);
+    expect(selective.code).toBe(0);
+    expect(selective.stderr).toContain("mirrorbot sync: syncing only the selected entries; fix the errors above before the next full sync");
+    expect(selective.stdout).toMatch(/^done: 0 copied, 1 skipped, 0 failed/m);
+
+    const blocked = await sync(["--only", "6"]);
+    expect(blocked.code).toBe(2);
+  }, TIMEOUT);
+
+  it("refuses two targets on one registry with different logins (skopeo keeps one per host)", async () => {
+    await writeFile(
+      join(work, "two.yml"),
+      [
+        "targets:",
+        "  - name: one",
+        `    registry: "${target.host}"`,
+        "    namespace: one",
+        "    tlsVerify: false",
+        "    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }",
+        "  - name: two",
+        `    registry: "${target.host}"`,
+        "    namespace: two",
+        "    tlsVerify: false",
+        "    credentials: { usernameEnv: OTHER_USER, passwordEnv: OTHER_PASSWORD }",
+        "",
+      ].join("\n"),
+    );
+    await writeImages([`${source.host}/library/busybox:1`]);
+    const out = await sync([], { OTHER_USER: "x", OTHER_PASSWORD: "y-password" }, "two.yml");
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe(
+      `mirrorbot sync: targets[1] "two": registry ${target.host} is already a target with credentials TARGET_USER/TARGET_PASSWORD; use one login per registry (e.g. one robot account for every project)\n`,
+    );
   }, TIMEOUT);
 });
 
