@@ -28,8 +28,9 @@ export class ResolveError extends Error {
  * source, except a platform entry, which must read the index once to learn the platform's digest.
  */
 export async function resolveTask(task: SyncTask, registries: Registries, force: boolean): Promise<Resolution> {
-  const source = await resolveSource(task, registries);
-  const targetDigest = await headTarget(task, registries);
+  // Both sides at once: over a long link each HEAD is a round trip (two, where the registry
+  // closes the connection after a HEAD, as distribution does).
+  const [source, targetDigest] = await Promise.all([resolveSource(task, registries), headTarget(task, registries)]);
   if (!force && targetDigest === source.digest) return { kind: "skip", sourceDigest: source.digest, targetDigest };
   return { kind: "copy", sourceDigest: source.digest, mediaType: source.mediaType, targetDigest };
 }

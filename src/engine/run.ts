@@ -39,6 +39,13 @@ export interface DryRunLine {
   resolution: Resolution;
 }
 
+/**
+ * Tasks resolved at once (each sends its source and target HEAD together). Measured on
+ * loopback with 200 entries: 8 -> 1.7 s, 32 -> 1.0 s, 64 -> 1.0 s; distribution closes the
+ * connection after every HEAD, so each one pays a connect, and over a WAN a round trip too.
+ */
+const RESOLVE_CONCURRENCY = 32;
+
 interface CopyJob {
   id: number;
   task: SyncTask;
@@ -67,7 +74,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   };
 
   // 1. Resolve every task with HEADs, wide: they are cheap and latency-bound.
-  const resolutions = await mapLimit(tasks, Math.max(8, (options.concurrency ?? 4) * 4), async (task) => {
+  const resolutions = await mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
     startedAt.set(task.id, Date.now());
     progress.start({ source: canonical(task.source), target: task.targetReference });
     return resolveWithRetry(task, registries, options.force ?? false, retries, options.retryBaseMs, log);
