@@ -33,7 +33,8 @@ export function credentialsFromEnv(
     !password ? `${config.passwordEnv} (credentials.passwordEnv)` : null,
   ].filter(Boolean);
   if (missing.length > 0) {
-    throw new CredentialsError(`${where}: environment variable ${missing.join(" and ")} is not set`);
+    const verb = missing.length > 1 ? "variables" : "variable";
+    throw new CredentialsError(`${where}: environment ${verb} ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set`);
   }
   return { registry, username: username!, password: password! };
 }
