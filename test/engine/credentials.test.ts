@@ -24,6 +24,12 @@ describe("credentialsFromEnv", () => {
       new CredentialsError('targets[0] "acr": environment variable ACR_PASS (credentials.passwordEnv) is not set'),
     );
   });
+
+  it("names both variables when both are missing", () => {
+    expect(() => credentialsFromEnv("r.example.com", names, 'targets[0] "acr"', {})).toThrow(
+      'targets[0] "acr": environment variables ACR_USER (credentials.usernameEnv) and ACR_PASS (credentials.passwordEnv) are not set',
+    );
+  });
 });
 
 describe("credentialsFromAuthFiles", () => {
