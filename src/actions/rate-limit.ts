@@ -9,6 +9,7 @@ import type { Logger } from "probot";
 import { z } from "zod";
 import type { Octokit, Repo } from "../app/github/client.js";
 import { parseCommands } from "../app/commands.js";
+import { ACTIONS_BOT_LOGIN, writtenBy } from "../app/github/identity.js";
 import { HOUR_MS, MemoryRateLimitStore, senderKey } from "../app/rate-limit.js";
 import { readState } from "../app/state.js";
 
@@ -20,13 +21,17 @@ const PER_PAGE = 100;
 interface ListedComment {
   readonly body?: string | null;
   readonly created_at: string;
-  readonly user?: { readonly type?: string } | null;
+  readonly user?: { readonly login: string; readonly type?: string } | null;
 }
+
+/** In Actions mode the app writes as the workflow token's account. */
+const SELF = { login: ACTIONS_BOT_LOGIN, appId: null };
 
 /**
  * Times (ms) of `login`'s requests in `repo` within `windowMs` before `now`: status comments
- * written by a bot whose state names `login` as requester. Requests refused for the limit
- * itself do not count, as in the in-memory store.
+ * written by `github-actions[bot]` that start with a request marker and whose state names
+ * `login` as requester. Requests refused for the limit itself do not count, as in the
+ * in-memory store.
  */
 export async function recentRequestTimes(
   octokit: Octokit,
@@ -52,7 +57,7 @@ export async function recentRequestTimes(
     const comments = data as ListedComment[];
     for (const comment of comments) {
       const created = Date.parse(comment.created_at);
-      if (!(created > since && created <= now) || comment.user?.type !== "Bot" || !comment.body) continue;
+      if (!(created > since && created <= now) || !writtenBy(comment, SELF) || !comment.body) continue;
       const state = readState(comment.body);
       if (state && state.status !== "limited" && state.requester.login.toLowerCase() === who) times.push(created);
     }
@@ -85,13 +90,17 @@ const requestPayloadSchema = z
       .object({ login: z.string().describe("who acted"), type: z.string().optional().describe('"User" or "Bot"') })
       .describe("who would make the request"),
     comment: z.object({ body: z.string().nullish().describe("comment text") }).optional().describe("the comment, for issue_comment"),
+    issue: z
+      .object({ user: z.object({ login: z.string().describe("the issue's author") }).nullish().describe("who opened the issue") })
+      .optional()
+      .describe("the issue; for issues events its author is the requester, whoever edited it"),
   })
   .describe("the parts of an issues or issue_comment payload the limit needs");
 
 /**
- * The rate-limit store for one event: seeded with the sender's recent requests when the
- * event can make a request (an issue event, or a `/sync` or `/retry` comment, by a person),
- * else empty, which costs no API call.
+ * The rate-limit store for one event: seeded with the requester's recent requests (the
+ * comment's sender, or the issue's author) when the event can make a request (an issue
+ * event, or a `/sync` or `/retry` comment, by a person), else empty, which costs no API call.
  */
 export async function storeForEvent(
   octokit: Octokit,
@@ -103,13 +112,15 @@ export async function storeForEvent(
   const parsed = requestPayloadSchema.safeParse(event.payload);
   // A payload without these parts cannot make a request either; the app will say why, if anything.
   if (!parsed.success) return new MemoryRateLimitStore();
-  const { repository, sender, comment } = parsed.data;
+  const { repository, sender, comment, issue } = parsed.data;
   // The comment's first command decides what it does (as in the handler); /approve makes no request.
   const first = event.name === "issue_comment" ? parseCommands(comment?.body ?? "")[0] : undefined;
   const canRequest = event.name === "issues" || (first !== undefined && first.kind !== "approve");
   if (!canRequest || sender.type === "Bot") return new MemoryRateLimitStore();
+  // The app counts an issue form against the issue's author (an edit by someone else included).
+  const requester = event.name === "issues" ? (issue?.user?.login ?? sender.login) : sender.login;
   const repo = { owner: repository.owner.login, repo: repository.name };
-  const times = await recentRequestTimes(octokit, repo, sender.login, now, HOUR_MS, log);
-  log?.debug({ sender: sender.login, requests: times.length }, "requests in the last hour");
-  return seededStore(senderKey(repository.full_name, sender.login), times);
+  const times = await recentRequestTimes(octokit, repo, requester, now, HOUR_MS, log);
+  log?.debug({ requester, requests: times.length }, "requests in the last hour");
+  return seededStore(senderKey(repository.full_name, requester), times);
 }

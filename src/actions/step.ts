@@ -6,6 +6,7 @@
 import type { ProbotOctokit } from "probot";
 import { createApp } from "../app/app.js";
 import { apiMessage, httpStatus } from "../app/github/client.js";
+import { actionsIdentity } from "../app/github/identity.js";
 import { redact } from "../engine/redact.js";
 import { deliver, deliveryId, tokenClient, tokenProbot } from "./adapter.js";
 import { readActionEnv, logLevel, type ActionEnv } from "./env.js";
@@ -57,8 +58,9 @@ export async function runStep(argv: readonly string[], io: StepIo): Promise<numb
     const rateLimits = await storeForEvent(await tokenClient(probot), event, (io.now ?? Date.now)(), log);
     const id = deliveryId(env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, mode);
     log.info({ id, event: event.name, action: event.payload.action ?? null, api: env.GITHUB_API_URL }, "handling the event");
-    // The same app `probot run` loads (src/index.ts is `createApp()`); only the rate-limit store differs.
-    await deliver(probot, createApp({ rateLimits }), event, id);
+    // The same app `probot run` loads (src/index.ts is `createApp()`); only the rate-limit store
+    // and the account the app writes as (github-actions[bot], not an App's bot) differ.
+    await deliver(probot, createApp({ rateLimits, identity: actionsIdentity() }), event, id);
     log.info({ id }, "event handled");
     return EXIT.ok;
   } catch (err) {

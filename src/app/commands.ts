@@ -23,10 +23,12 @@ export interface RetryCommand {
   readonly line: number;
 }
 
-/** `/approve`: a maintainer accepts the pending request of the issue. */
+/** `/approve [REQUEST]`: a maintainer accepts the pending request of the issue, or the one named. */
 export interface ApproveCommand {
   readonly kind: "approve";
   readonly line: number;
+  /** The request id given after the command (backticks allowed); absent when none was. */
+  readonly request?: string;
 }
 
 export type Command = SyncCommand | RetryCommand | ApproveCommand;
@@ -34,6 +36,8 @@ export type Command = SyncCommand | RetryCommand | ApproveCommand;
 const FENCE_RE = /^ {0,3}(`{3,}|~{3,})/;
 const QUOTE_RE = /^ {0,3}>/;
 const COMMAND_RE = /^ {0,3}\/(sync|retry|approve)(?=\s|$)(.*)$/;
+/** A request id as the status comment shows it, optionally in backticks: "8-1772359200". */
+const REQUEST_ARG_RE = /^`?(\d+-[A-Za-z0-9]+)`?$/;
 
 /**
  * Every command in a comment body, in order of appearance.
@@ -62,10 +66,17 @@ export function parseCommands(body: string): Command[] {
     const line = index + 1;
     const name = match[1];
     if (name === "retry") commands.push({ kind: "retry", line });
-    else if (name === "approve") commands.push({ kind: "approve", line });
+    else if (name === "approve") commands.push(parseApprove(match[2] ?? "", line));
     else commands.push(parseSync(match[2] ?? "", line));
   });
   return commands;
+}
+
+/** `/approve` and the request id after it, if its first word is one (other words are prose). */
+function parseApprove(rest: string, line: number): ApproveCommand {
+  const first = rest.trim().split(/\s+/)[0] ?? "";
+  const request = REQUEST_ARG_RE.exec(first)?.[1];
+  return request === undefined ? { kind: "approve", line } : { kind: "approve", line, request };
 }
 
 /** The arguments of one `/sync` line. */

@@ -2,9 +2,10 @@
 import type { Logger } from "probot";
 import type { Config } from "../domain/config.js";
 import type { Octokit, Repo } from "./github/client.js";
+import { appIdentity, type IdentitySource } from "./github/identity.js";
 import { MemoryRateLimitStore, type RateLimitStore } from "./rate-limit.js";
 
-/** Things a test replaces: time, the rate-limit store, how long to look for a run. */
+/** Things a test (or the Actions mode) replaces: time, the rate-limit store, how long to look for a run, who the app is. */
 export interface AppDeps {
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
@@ -15,9 +16,11 @@ export interface AppDeps {
   readonly commitAttempts: number;
   /** Requests being handled by this process, so a redelivered event cannot start a second run. */
   readonly inflight: Set<string>;
+  /** The app's own account: only status comments it wrote are trusted. */
+  readonly identity: IdentitySource;
 }
 
-/** Production defaults: real time, an in-memory rate limit, up to 5 x 2 s looking for a run. */
+/** Production defaults: real time, an in-memory rate limit, up to 5 x 2 s looking for a run, the identity from `GET /app`. */
 export function defaultDeps(): AppDeps {
   return {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -26,6 +29,7 @@ export function defaultDeps(): AppDeps {
     runSearch: { attempts: 5, intervalMs: 2000 },
     commitAttempts: 4,
     inflight: new Set(),
+    identity: appIdentity(),
   };
 }
 

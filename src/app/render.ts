@@ -9,10 +9,10 @@ import { formatDiagnostic, type Diagnostic } from "../domain/diagnostic.js";
 import type { ImageEntry } from "../domain/images-file.js";
 import type { PlannedTarget } from "../domain/naming.js";
 import { formatPlatform } from "../domain/platform.js";
-import { familiar, parseReference } from "../domain/reference.js";
+import { parseReference } from "../domain/reference.js";
 import type { SyncResult, TaskResult } from "../engine/result.js";
 import type { RunLink } from "./github/dispatch.js";
-import type { Problem } from "./request.js";
+import { shortReference, type Problem } from "./request.js";
 import { requestMarker, stateComment, type RequestState } from "./state.js";
 
 /** What a status comment shows beside its state. */
@@ -20,10 +20,11 @@ export type StatusView =
   | { readonly kind: "rejected"; readonly problems: readonly Problem[] }
   | { readonly kind: "limited"; readonly limit: number; readonly retryAfterMs: number }
   | { readonly kind: "awaiting-approval"; readonly prUrl: string; readonly rows: readonly PlannedTarget[] }
+  | { readonly kind: "received" }
   | { readonly kind: "queued"; readonly rows: readonly PlannedTarget[] }
   | { readonly kind: "result"; readonly result: SyncResult }
   | { readonly kind: "run-failed"; readonly conclusion: string | null; readonly reason: string | null }
-  | { readonly kind: "not-started"; readonly reason: string };
+  | { readonly kind: "not-started"; readonly reason: string; readonly hint?: string };
 
 const MAX_SHOWN = 120;
 
@@ -68,10 +69,10 @@ function mention(login: string): string {
   return `@${login.replace(/[^A-Za-z0-9\-[\]]/g, "")}`;
 }
 
-/** How an entry is named in replies: Docker's short name, its platform, its explicit target. */
+/** How an entry is named in replies: its unambiguous short name and its platform. */
 export function imageLabel(entry: Pick<ImageEntry, "source" | "platform" | "rename">): string {
   const platform = entry.platform ? ` (${formatPlatform(entry.platform)})` : "";
-  return familiar(entry.source) + platform;
+  return shortReference(entry.source) + platform;
 }
 
 /** Bytes the way `docker images` shows them (SI units). @example formatSize(67_300_000) // "67.3 MB" */
@@ -122,6 +123,8 @@ function statusText(state: RequestState, view: StatusView): string {
         "",
         targetTable(view.rows),
       ].join("\n");
+    case "received":
+      return `**Mirror request ${id} was received.** Recording the images and starting the run; this comment will link the run.`;
     case "queued":
       return [
         `**Mirror request ${id} is queued.** ${runText(state.run)}`,
@@ -134,7 +137,7 @@ function statusText(state: RequestState, view: StatusView): string {
       return [
         `**Mirror request ${id} could not be started:** ${prose(view.reason)}.`,
         "",
-        "Comment `/retry` to try again.",
+        `${view.hint ? `${prose(view.hint)} ` : ""}Comment \`/retry\` to try again.`,
       ].join("\n");
     case "run-failed":
       return [
@@ -166,7 +169,7 @@ function targetTable(rows: readonly PlannedTarget[]): string {
 function sourceNames(task: TaskResult): { label: string; tagBack: string | null } {
   try {
     const ref = parseReference(task.source);
-    const short = familiar(ref);
+    const short = shortReference(ref);
     return { label: short + (task.platform ? ` (${task.platform})` : ""), tagBack: ref.tag !== undefined ? short.replace(/@.*$/, "") : null };
   } catch {
     return { label: task.source, tagBack: null };
@@ -231,9 +234,22 @@ export function renderApproveDenied(login: string, need: string): string {
   return `${mention(login)}, only people with ${code(need)} permission or more on this repository can approve mirror requests.`;
 }
 
-/** Reply to `/approve` when no request waits for approval. */
-export function renderNothingToApprove(login: string): string {
-  return `${mention(login)}, no mirror request on this issue is waiting for approval.`;
+/** Reply to `/approve` when no request (or not the one named) waits for approval. */
+export function renderNothingToApprove(login: string, request: string | null = null): string {
+  const which = request === null ? "no mirror request" : `no mirror request ${code(request)}`;
+  return `${mention(login)}, ${which} on this issue is waiting for approval.`;
+}
+
+/** Reply to a bare `/approve` when several requests wait: which ones, and how to pick one. */
+export function renderApproveWhich(login: string, pending: readonly RequestState[]): string {
+  return [
+    `${mention(login)}, ${pending.length} mirror requests on this issue are waiting for approval. Approve the one you reviewed with \`/approve <request>\`:`,
+    "",
+    ...pending.map((s) => {
+      const count = `${s.images.length} image${s.images.length === 1 ? "" : "s"}`;
+      return `- \`/approve ${s.request}\`: ${count}${s.pr !== null ? ` proposed in #${s.pr}` : ""}, asked by ${code(s.requester.login)}`;
+    }),
+  ].join("\n");
 }
 
 /** Reply to `/retry` when there is nothing to retry, and why. */

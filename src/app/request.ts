@@ -9,7 +9,7 @@ import { entryKey, parseEntryLine, parseImagesFile, type ImageEntry } from "../d
 import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/naming.js";
 import { formatPlatform, parsePlatform, PlatformError, type Platform } from "../domain/platform.js";
 import { policyViolation, requestSizeViolation } from "../domain/policy.js";
-import { familiar } from "../domain/reference.js";
+import { canonical, familiar, parseReference, type ImageReference } from "../domain/reference.js";
 
 /** One image as the requester wrote it, with the platforms their line asked for. */
 export interface RequestItem {
@@ -38,20 +38,53 @@ export interface RequestPlan {
 export type Validation = { readonly ok: true; readonly plan: RequestPlan } | { readonly ok: false; readonly problems: Problem[] };
 
 /**
- * The images.txt line of an entry: Docker's short name, so the file stays readable.
+ * Docker's short name of `ref` when reading it back gives the same image, else the full name.
+ * The short form of a Docker Hub path whose first part looks like a host is another registry:
+ * "docker.io/evil.com/x:1" shortens to "evil.com/x:1", which names evil.com.
+ * @example shortReference(parseReference("docker.io/library/nginx:1.26")) // "nginx:1.26"
+ * @example shortReference(parseReference("docker.io/evil.com/x:1")) // "docker.io/evil.com/x:1"
+ */
+export function shortReference(ref: ImageReference): string {
+  const short = familiar(ref);
+  const full = canonical(ref);
+  try {
+    return canonical(parseReference(short)) === full ? short : full;
+  } catch {
+    return full;
+  }
+}
+
+/**
+ * The images.txt line of an entry: Docker's short name where it is unambiguous, so the file
+ * stays readable and the line names exactly the image that was checked.
  * @example requestLine(parseEntryLine("docker.io/library/nginx:1.26 --platform=linux/arm64/v8").entry!)
  *   // "--platform=linux/arm64 nginx:1.26"
  */
 export function requestLine(entry: Pick<ImageEntry, "source" | "platform" | "rename">): string {
   const platform = entry.platform ? `--platform=${formatPlatform(entry.platform)} ` : "";
-  return platform + familiar(entry.source) + (entry.rename !== null ? ` => ${entry.rename}` : "");
+  return platform + shortReference(entry.source) + (entry.rename !== null ? ` => ${entry.rename}` : "");
 }
 
-/** Validate `items` against the config and the current images.txt text. */
-export function validateRequest(items: readonly RequestItem[], config: Config, imagesText: string, readProblems: readonly string[] = []): Validation {
+/** How a request is checked beyond its images. */
+export interface ValidateOptions {
+  /**
+   * False for lines accepted before (`/approve`, `/retry`): they are stored one per platform,
+   * so counting them again would refuse a request that was within the limit when made.
+   */
+  readonly checkSize?: boolean;
+}
+
+/** Validate `items` against the config and the current images.txt text; `readProblems` come from reading the command. */
+export function validateRequest(
+  items: readonly RequestItem[],
+  config: Config,
+  imagesText: string,
+  readProblems: readonly string[] = [],
+  options: ValidateOptions = {},
+): Validation {
   const problems: Problem[] = readProblems.map((message) => ({ image: null, message }));
   if (items.length === 0) problems.push({ image: null, message: "no images given; write one image per line, e.g. `nginx:1.26`" });
-  const size = requestSizeViolation(items.length, config.policy);
+  const size = options.checkSize === false ? null : requestSizeViolation(items.length, config.policy);
   if (size) problems.push({ image: null, message: size });
 
   const lines: string[] = [];

@@ -1,16 +1,17 @@
 /**
  * The state of one request, carried as JSON in an HTML comment inside its status comment, so
  * the app needs no database: a later event (a result, `/retry`, `/approve`, a merge) reads it
- * back from the issue. It is read back only from comments written by a bot, and it is
- * validated here; the image lines in it are validated again before anything is dispatched.
+ * back from the issue. It is read back only from comments that start with the request's
+ * marker and were written by the app itself (github/status-comment.ts), and it is validated
+ * here; the image lines in it are validated again before anything is dispatched.
  */
 import { z } from "zod";
 
 /** Where a request stands. */
 export const requestStatusSchema = z
-  .enum(["rejected", "limited", "awaiting-approval", "queued", "done", "failed"])
+  .enum(["rejected", "limited", "awaiting-approval", "received", "queued", "done", "failed"])
   .describe(
-    "rejected: invalid, nothing done; limited: over the hourly limit; awaiting-approval: a bot pull request waits for a maintainer; queued: dispatched; done: every image copied; failed: some image failed or the run failed",
+    "rejected: invalid, nothing done; limited: over the hourly limit; awaiting-approval: a bot pull request waits for a maintainer; received: accepted, being recorded and dispatched (not dispatched yet); queued: dispatched; done: every image copied; failed: some image failed or the run failed",
   );
 
 /** The state JSON in a status comment. */
@@ -44,9 +45,12 @@ export type RequestState = z.infer<typeof requestStateSchema>;
 
 const STATE_RE = /<!-- mirrorbot:state (\{.*?\}) -->/;
 
+/** How every status comment starts: the first characters of its marker. */
+export const MARKER_PREFIX = "<!-- mirrorbot:request ";
+
 /** The hidden line that identifies a request's status comment. */
 export function requestMarker(request: string): string {
-  return `<!-- mirrorbot:request ${request} -->`;
+  return `${MARKER_PREFIX}${request} -->`;
 }
 
 /**
@@ -58,13 +62,17 @@ export function stateComment(state: RequestState): string {
   return `<!-- mirrorbot:state ${json} -->`;
 }
 
-/** The state in a comment body, or null when there is none or it does not validate. */
+/**
+ * The state in a comment body, or null when the body does not start with the request's
+ * marker (a quote or a paste inside other text never counts) or the state does not validate.
+ */
 export function readState(body: string): RequestState | null {
+  if (!body.startsWith(MARKER_PREFIX)) return null;
   const match = STATE_RE.exec(body);
   if (!match) return null;
   try {
     const parsed = requestStateSchema.safeParse(JSON.parse(match[1]!));
-    return parsed.success && body.includes(requestMarker(parsed.data.request)) ? parsed.data : null;
+    return parsed.success && body.startsWith(requestMarker(parsed.data.request)) ? parsed.data : null;
   } catch {
     return null;
   }

@@ -14,6 +14,7 @@ import { ACTIONS_BOT, eventDir, mirrorDispatchPayload, runnerEnv, runnerPayload 
 import { COMMUNITY, DEFAULT_BRANCH, FULL_NAME, issueComment, issueEvent, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
 import { CONFIG } from "../app/helpers/github.js";
 import { testProbot } from "../app/helpers/probot.js";
+import { requestState, statusBody } from "../app/helpers/state.js";
 import { buildZip } from "../app/helpers/zip.js";
 import { FakeGitHub, type Call } from "./helpers/fake-github.js";
 
@@ -309,6 +310,62 @@ describe("the hourly limit across runs", () => {
 
     expect(code, out).toBe(0);
     expect(gh.dispatches).toHaveLength(1);
+  });
+
+  it("counts only github-actions[bot] comments that start with the marker, not other bots' or quoted state", async () => {
+    const gh = github();
+    for (let n = 0; n < 5; n++) gh.addComment(30 + n, past(n), { login: "other-bot[bot]", type: "Bot" }, 10 + n);
+    for (let n = 0; n < 5; n++) gh.addComment(40 + n, `Echoing the request:\n${past(10 + n)}`, ACTIONS_BOT, 10 + n);
+
+    const { code, out } = await step("issue_comment", runnerPayload(issueComment({ body: "/sync redis:7" })));
+
+    expect(code, out).toBe(0);
+    expect(gh.dispatches).toHaveLength(1);
+  });
+});
+
+describe("an issue form edited by someone else", () => {
+  const form = "### Images\n\n```text\nredis:7\n```\n\n### Platform\n\n_No response_\n";
+
+  it("stays the author's request: their hourly limit applies, not the editor's", async () => {
+    const gh = github();
+    const past = (n: number) => statusBody(requestState({ request: `${30 + n}-${100 + n}`, issue: 30 + n, requester: { login: COMMUNITY.login, id: COMMUNITY.id } }));
+    for (let n = 0; n < 5; n++) gh.addComment(30 + n, past(n), ACTIONS_BOT, 10 + n);
+    const payload = runnerPayload(issueEvent({ action: "edited", body: form, sender: MAINTAINER }));
+    payload.issue.user = { ...payload.issue.user, login: COMMUNITY.login, id: COMMUNITY.id, type: "User" };
+
+    const { code, out } = await step("issues", payload);
+
+    expect(code, out).toBe(0);
+    expect(gh.commits).toEqual([]);
+    expect(gh.dispatches).toEqual([]);
+    expect(stateOf(gh.comments.find((c) => c.issue === 8)!.body)).toMatchObject({ status: "limited", requester: { login: "carl" } });
+  });
+});
+
+describe("request state in Actions mode", () => {
+  it("trusts only github-actions[bot]'s status comments: another app's bot cannot mark a request handled", async () => {
+    const gh = github();
+    gh.addComment(7, statusBody(requestState({ images: ["redis:7"], run: { id: 1, url: "u" } })), { login: "mirrorbot[bot]", type: "Bot" }, 1);
+
+    const { code, out } = await step("issue_comment", runnerPayload(issueComment({ body: "/sync redis:7" })));
+
+    expect(code, out).toBe(0);
+    expect(gh.dispatches).toHaveLength(1);
+  });
+
+  it("a re-run of the job after it stopped between the commit and the dispatch dispatches once, without committing again", async () => {
+    const gh = github({ files: { [DEFAULT_BRANCH]: "nginx:1.26\nredis:7\n" } });
+    const left = gh.addComment(7, statusBody(requestState({ status: "received", images: ["redis:7", "nginx:1.26"] })), ACTIONS_BOT, 2);
+
+    const rerun = () => step("issue_comment", runnerPayload(issueComment({ body: "/sync redis:7 nginx:1.26" })));
+    expect((await rerun()).code).toBe(0);
+    expect((await rerun()).code).toBe(0);
+
+    expect(gh.commits).toEqual([]);
+    expect(gh.dispatches.map((d) => d.inputs)).toEqual([{ images: "redis:7\nnginx:1.26", request: "7-5001", force: "false" }]);
+    expect(gh.comments).toHaveLength(1);
+    expect(stateOf(left.body)).toMatchObject({ status: "queued", run: { id: 4242 } });
   });
 });
 

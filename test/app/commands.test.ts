@@ -22,6 +22,14 @@ describe("parseCommands", () => {
     ]);
   });
 
+  it("reads the request id after /approve, in backticks too; other words after it are prose", () => {
+    expect(parseCommands("/approve 8-1772359200\n/approve `7-5002` reviewed\n/approve LGTM")).toEqual([
+      { kind: "approve", line: 1, request: "8-1772359200" },
+      { kind: "approve", line: 2, request: "7-5002" },
+      { kind: "approve", line: 3 },
+    ]);
+  });
+
   it("ignores commands in quotes, fenced and indented code, and mid-line", () => {
     const body = [
       "> /sync quoted:1",

@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { COMMUNITY, BOT, issueComment, issueEvent, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
-import { api, blockNetwork, comments, config, decoded, imagesFile, permission, R, requestReads } from "./helpers/github.js";
+import { api, blockNetwork, CONFIG, comments, config, decoded, imagesFile, permission, R, requestReads } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
+import { requestState, statusBody } from "./helpers/state.js";
 
 blockNetwork();
 
@@ -95,6 +96,8 @@ describe("issue form from a community member", () => {
       .reply(200, {})
       .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
       .reply(200, { workflow_run_id: 55, run_url: "u", html_url: "https://github.com/x/runs/55" })
+      .patch(`${R}/issues/comments/9100`, (b) => b.body.includes('"status":"received"'))
+      .reply(200, {})
       .patch(`${R}/issues/comments/9100`, (b) => ((bodies.status = b), true))
       .reply(200, {})
       .delete(`${R}/issues/8/labels/mirror%3Aawaiting-approval`)
@@ -140,6 +143,8 @@ describe("issue form from a community member", () => {
       .reply(200, { number: 8, state: "open", labels: [{ name: "mirror" }, { name: "mirror:awaiting-approval" }] })
       .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
       .reply(200, { workflow_run_id: 56, run_url: "u", html_url: "https://github.com/x/runs/56" })
+      .patch(`${R}/issues/comments/9100`, (b) => b.body.includes('"status":"received"'))
+      .reply(200, {})
       .patch(`${R}/issues/comments/9100`, (b) => b.body.includes("is queued.** Run: https://github.com/x/runs/56"))
       .reply(200, {})
       .delete(`${R}/issues/8/labels/mirror%3Aawaiting-approval`)
@@ -222,5 +227,150 @@ describe("issue form from a community member", () => {
 
     expect(scope.isDone()).toBe(false);
     expect(logs.filter((l) => l.fields.reason).map((l) => l.fields.reason)).toEqual(["not-labelled", "body-unchanged"]);
+  });
+
+  it("an edit by a maintainer stays the author's request: their permission decides, so it waits for approval", async () => {
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    // Only the author's permission is asked for; the maintainer's would let it through.
+    requestReads(scope, { issue: 8, images: "nginx:1.26\n", sha: "sha-1", login: COMMUNITY.login, role: "read" });
+    scope
+      .get(`${R}/git/ref/heads%2Fmaster`)
+      .reply(200, { ref: "refs/heads/master", object: { sha: "base-sha", type: "commit" } })
+      .post(`${R}/git/refs`)
+      .reply(201, {});
+    imagesFile(scope, "nginx:1.26\n", "sha-1", "mirrorbot/request-8-1772362800");
+    scope
+      .put(`${R}/contents/images.txt`, (b) => ((bodies.put = b), true))
+      .reply(201, { commit: { sha: "branch-commit", html_url: "x" } })
+      .post(`${R}/pulls`)
+      .reply(201, { number: 22, html_url: "https://github.com/Codertocat/Hello-World/pull/22" })
+      .post(`${R}/issues/8/comments`, (b) => ((bodies.comment = b), true))
+      .reply(201, { id: 9101 })
+      .post(`${R}/issues/8/labels`, { labels: ["mirror:awaiting-approval"] })
+      .reply(200, []);
+
+    const payload = issueEvent({ action: "edited", body: FORM, sender: MAINTAINER, updatedAt: "2026-03-01T11:00:00Z" });
+    payload.issue.user = { ...payload.issue.user, login: COMMUNITY.login, id: COMMUNITY.id, type: "User" };
+    await probot.receive({ id: "d9", name: "issues", payload: payload as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.put).toMatchObject({ branch: "mirrorbot/request-8-1772362800" });
+    expect(bodies.comment.body).toContain('"status":"awaiting-approval","requester":{"login":"carl","id":2002}');
+  });
+});
+
+describe("/approve with more than one request waiting", () => {
+  const first = requestState({ status: "awaiting-approval", images: ["bitnami/redis:7", "nginx:1.26"], pr: 21 });
+  const second = requestState({ request: "7-5002", status: "awaiting-approval", images: ["evil/miner:1"], pr: 22 });
+
+  it("refuses a bare /approve and lists the requests, so a request added during review is not approved unseen", async () => {
+    const { probot } = await testProbot();
+    let reply = "";
+    const scope = api();
+    config(scope);
+    permission(scope, MAINTAINER.login, "maintain", "write");
+    comments(scope, 7, [
+      { id: 9001, body: statusBody(first) },
+      { id: 9002, body: statusBody(second) },
+    ]);
+    scope.post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true)).reply(201, { id: 1 });
+
+    await probot.receive({ id: "a1", name: "issue_comment", payload: issueComment({ body: "/approve" }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(reply).toBe(
+      [
+        "@maya, 2 mirror requests on this issue are waiting for approval. Approve the one you reviewed with `/approve <request>`:",
+        "",
+        "- `/approve 7-5001`: 2 images proposed in #21, asked by `maya`",
+        "- `/approve 7-5002`: 1 image proposed in #22, asked by `maya`",
+      ].join("\n"),
+    );
+  });
+
+  it("/approve <request> approves that one only", async () => {
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    config(scope);
+    permission(scope, MAINTAINER.login, "maintain", "write");
+    comments(scope, 7, [
+      { id: 9001, body: statusBody(first) },
+      { id: 9002, body: statusBody(second) },
+    ]);
+    imagesFile(scope, "nginx:1.26\n", "sha-5");
+    imagesFile(scope, "nginx:1.26\n", "sha-5");
+    scope
+      .put(`${R}/contents/images.txt`, (b) => ((bodies.put = b), true))
+      .reply(201, { commit: { sha: "d00d", html_url: "https://github.com/x/commit/d00d" } })
+      .post(`${R}/issues/21/comments`)
+      .reply(201, { id: 1 })
+      .patch(`${R}/pulls/21`, { state: "closed" })
+      .reply(200, {})
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
+      .reply(200, { workflow_run_id: 57, run_url: "u", html_url: "https://github.com/x/runs/57" })
+      .patch(`${R}/issues/comments/9001`)
+      .times(2)
+      .reply(200, {})
+      .post(`${R}/issues/7/labels`, { labels: ["mirror:queued"] })
+      .reply(200, []);
+
+    await probot.receive({ id: "a2", name: "issue_comment", payload: issueComment({ body: "/approve `7-5001` after review" }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(decoded(bodies.put)).toBe("nginx:1.26\nbitnami/redis:7\n");
+    expect(bodies.dispatch.inputs).toEqual({ images: "bitnami/redis:7\nnginx:1.26", request: "7-5001", force: "false" });
+  });
+
+  it("/approve naming a request that is not waiting says so", async () => {
+    const { probot } = await testProbot();
+    let reply = "";
+    const scope = api();
+    config(scope);
+    permission(scope, MAINTAINER.login, "admin");
+    comments(scope, 7, [{ id: 9001, body: statusBody(first) }]);
+    scope.post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true)).reply(201, { id: 1 });
+
+    await probot.receive({ id: "a3", name: "issue_comment", payload: issueComment({ body: "/approve 7-9999" }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(reply).toBe("@maya, no mirror request `7-9999` on this issue is waiting for approval.");
+  });
+
+  it("/approve does not count the stored lines (one per platform) against maxImagesPerRequest again", async () => {
+    // 6 images x 2 platforms were accepted at submit; the stored request has 12 lines.
+    const lines = ["redis:7", "nginx:1.26", "mysql:8.0", "alpine:3.20", "busybox:1.36", "postgres:16"].flatMap((image) =>
+      ["linux/amd64", "linux/arm64"].map((p) => `--platform=${p} ${image}`),
+    );
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    config(scope, `${CONFIG}policy:\n  maxImagesPerRequest: 10\n`);
+    permission(scope, MAINTAINER.login, "maintain", "write");
+    comments(scope, 7, [{ id: 9001, body: statusBody(requestState({ status: "awaiting-approval", images: lines, pr: 21 })) }]);
+    imagesFile(scope, "", "sha-5");
+    imagesFile(scope, "", "sha-5");
+    scope
+      .put(`${R}/contents/images.txt`)
+      .reply(201, { commit: { sha: "d00d", html_url: "https://github.com/x/commit/d00d" } })
+      .post(`${R}/issues/21/comments`)
+      .reply(201, { id: 1 })
+      .patch(`${R}/pulls/21`, { state: "closed" })
+      .reply(200, {})
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
+      .reply(200, { workflow_run_id: 58, run_url: "u", html_url: "https://github.com/x/runs/58" })
+      .patch(`${R}/issues/comments/9001`, (b) => ((bodies.status = b.body), true))
+      .times(2)
+      .reply(200, {})
+      .post(`${R}/issues/7/labels`, { labels: ["mirror:queued"] })
+      .reply(200, []);
+
+    await probot.receive({ id: "a4", name: "issue_comment", payload: issueComment({ body: "/approve" }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.dispatch.inputs.images.split("\n")).toEqual(lines);
+    expect(bodies.status).toContain('"status":"queued"');
   });
 });

@@ -2,7 +2,7 @@
 import type nock from "nock";
 import { describe, expect, it } from "vitest";
 import { COMMUNITY, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
-import { api, blockNetwork, comments, CONFIG, config, imagesFile, R } from "./helpers/github.js";
+import { api, blockNetwork, comments, CONFIG, config, imagesFile, launchComment, R } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
 
 blockNetwork();
@@ -133,10 +133,9 @@ describe("a pull request changing images.txt", () => {
     scope
       .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
       .reply(200, { workflow_run_id: 70, run_url: "u", html_url: "https://github.com/x/runs/70" })
-      .post(`${R}/issues/20/comments`, (b) => ((bodies.comment = b), true))
-      .reply(201, { id: 1 })
       .post(`${R}/issues/20/labels`, { labels: ["mirror:queued"] })
       .reply(200, []);
+    launchComment(scope, 20, 1, (body) => (bodies.comment = { body }));
 
     const payload = pullRequestEvent({ action: "closed", number: 20, id: 777, merged: true, author: COMMUNITY, sender: MAINTAINER });
     await probot.receive({ id: "d4", name: "pull_request", payload: payload as any });
@@ -150,6 +149,29 @@ describe("a pull request changing images.txt", () => {
     expect(bodies.comment.body).toContain('"kind":"pull"');
     expect(bodies.comment.body).toContain('"requester":{"login":"carl","id":2002}');
     expect(bodies.comment.body).toContain("**Mirror request `20-777` is queued.** Run: https://github.com/x/runs/70");
+  });
+
+  it("when merged, dispatches a Docker Hub path that looks like a host in full, as the check run judged it", async () => {
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    config(scope);
+    files(scope, 20, ["images.txt"]);
+    comments(scope, 20);
+    fileAt(scope, MERGE, "nginx:1.26\ndocker.io/evil.com/x:1\n");
+    fileAt(scope, BASE, "nginx:1.26\n");
+    scope
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
+      .reply(200, { workflow_run_id: 71, run_url: "u", html_url: "https://github.com/x/runs/71" })
+      .post(`${R}/issues/20/labels`, { labels: ["mirror:queued"] })
+      .reply(200, []);
+    launchComment(scope, 20, 1);
+
+    const payload = pullRequestEvent({ action: "closed", number: 20, id: 778, merged: true, author: COMMUNITY, sender: MAINTAINER });
+    await probot.receive({ id: "d6", name: "pull_request", payload: payload as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.dispatch.inputs.images).toBe("docker.io/evil.com/x:1");
   });
 
   it("closed without merging does nothing", async () => {

@@ -100,6 +100,30 @@ describe("requestLine and planLines", () => {
     );
   });
 
+  it("keeps the full name when the short one would name another registry", () => {
+    const line = (text: string) => requestLine(parseEntryLine(text).entry!);
+    expect(line("docker.io/evil.com/x:1")).toBe("docker.io/evil.com/x:1");
+    expect(line("docker.io/localhost/x:1 --platform=linux/amd64")).toBe("--platform=linux/amd64 docker.io/localhost/x:1");
+    expect(line("docker.io/bitnami/redis:7")).toBe("bitnami/redis:7");
+    expect(line("quay.io/evil.com/x:1")).toBe("quay.io/evil.com/x:1");
+  });
+
+  it("validates a Docker Hub path that looks like a host against the Docker Hub policy, and keeps it on Docker Hub", () => {
+    const strict = parseConfig(`${CONFIG}policy:\n  allow: ["docker.io/**"]\n`, ".github/mirrorbot.yml");
+    const v = validateRequest([item("docker.io/evil.com/x:1")], strict, "");
+    expect(v.ok && v.plan.lines).toEqual(["docker.io/evil.com/x:1"]);
+    expect(validateRequest([item("evil.com/x:1")], strict, "").ok).toBe(false);
+  });
+
+  it("does not count accepted lines against maxImagesPerRequest when told so, and still checks everything else", () => {
+    const small = parseConfig(`${CONFIG}policy:\n  maxImagesPerRequest: 1\n  deny: ["docker.io/evil/*"]\n`, ".github/mirrorbot.yml");
+    expect(validateRequest([item("redis:7"), item("nginx:1.26")], small, "", [], { checkSize: false }).ok).toBe(true);
+    expect(validateRequest([item("redis:7"), item("evil/miner:1")], small, "", [], { checkSize: false })).toEqual({
+      ok: false,
+      problems: [{ image: "evil/miner:1", message: 'docker.io/evil/miner is denied by policy.deny ("docker.io/evil/*") in .github/mirrorbot.yml' }],
+    });
+  });
+
   it("plans accepted lines without validating them, dropping unparsable ones", () => {
     expect(planLines(["redis:7", "not a line"], config)).toMatchObject({ lines: ["redis:7"], newLines: [] });
   });

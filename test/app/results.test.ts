@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { RequestState } from "../../src/app/state.js";
 import { buildResult, type TaskResult } from "../../src/engine/result.js";
 import { issueComment, workflowRunCompleted } from "../fixtures/payloads.js";
-import { api, blockNetwork, comments, config, R, requestReads } from "./helpers/github.js";
+import { api, blockNetwork, comments, config, imagesFile, launchComment, R, requestReads } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
 import { requestState, statusBody } from "./helpers/state.js";
 import { buildZip } from "./helpers/zip.js";
@@ -226,12 +226,11 @@ describe("/retry", () => {
     scope
       .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
       .reply(200, { workflow_run_id: 4343, run_url: "u", html_url: "https://github.com/x/runs/4343" })
-      .post(`${R}/issues/7/comments`, (b) => ((bodies.comment = b), true))
-      .reply(201, { id: 9002 })
       .delete(`${R}/issues/7/labels/mirror%3Afailed`)
       .reply(200, [])
       .post(`${R}/issues/7/labels`, { labels: ["mirror:queued"] })
       .reply(200, []);
+    launchComment(scope, 7, 9002, (body) => (bodies.comment = { body }));
 
     await probot.receive({ id: "r5", name: "issue_comment", payload: issueComment({ body: "/retry", commentId: 5003, labels: ["mirror:failed"] }) as any });
 
@@ -252,5 +251,75 @@ describe("/retry", () => {
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(reply).toBe("@maya, there is nothing to retry: every image of the last mirror request was mirrored.");
+  });
+
+  it("does not count the stored lines (one per platform) against maxImagesPerRequest again", async () => {
+    const lines = ["redis:7", "nginx:1.26", "mysql:8.0", "alpine:3.20", "busybox:1.36", "postgres:16"].flatMap((image) =>
+      ["linux/amd64", "linux/arm64"].map((p) => `--platform=${p} ${image}`),
+    );
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    requestReads(scope, {
+      issue: 7,
+      comments: [{ id: 9001, body: statusBody({ ...queued, images: lines, status: "failed", failed: lines }) }],
+      images: `${lines.join("\n")}\n`,
+      sha: "sha-9",
+      login: "maya",
+      role: "admin",
+    });
+    scope
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
+      .reply(200, { workflow_run_id: 4344, run_url: "u", html_url: "https://github.com/x/runs/4344" })
+      .post(`${R}/issues/7/labels`, { labels: ["mirror:queued"] })
+      .reply(200, []);
+    launchComment(scope, 7, 9002);
+
+    await probot.receive({ id: "r7", name: "issue_comment", payload: issueComment({ body: "/retry", commentId: 5005 }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.dispatch.inputs.images.split("\n")).toEqual(lines);
+  });
+
+  it("retries every line of a request still `queued` whose run has ended without its result arriving", async () => {
+    const { probot, logs } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 9001, body: statusBody(queued) }]);
+    scope.get(`${R}/actions/runs/${RUN}`).reply(200, { id: RUN, status: "completed", conclusion: "success" });
+    imagesFile(scope, "nginx:1.26\nredis:7\n", "sha-9");
+    scope
+      .get(`${R}/collaborators/maya/permission`)
+      .reply(200, { permission: "admin", role_name: "admin", user: { login: "maya" } })
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
+      .reply(200, { workflow_run_id: 4345, run_url: "u", html_url: "https://github.com/x/runs/4345" })
+      .post(`${R}/issues/7/labels`, { labels: ["mirror:queued"] })
+      .reply(200, []);
+    launchComment(scope, 7, 9003);
+
+    await probot.receive({ id: "r8", name: "issue_comment", payload: issueComment({ body: "/retry", commentId: 5006 }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.dispatch.inputs).toEqual({ images: "redis:7\nnginx:1.26", request: "7-5006", force: "false" });
+    expect(logs.find((l) => l.fields.reason === "run-ended-unreported")?.fields).toMatchObject({ request: "7-5001", run: RUN });
+  });
+
+  it("says the last request is still running while its run is in progress", async () => {
+    const { probot } = await testProbot();
+    let reply = "";
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 9001, body: statusBody(queued) }]);
+    scope
+      .get(`${R}/actions/runs/${RUN}`)
+      .reply(200, { id: RUN, status: "in_progress", conclusion: null })
+      .post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true))
+      .reply(201, { id: 1 });
+
+    await probot.receive({ id: "r9", name: "issue_comment", payload: issueComment({ body: "/retry", commentId: 5007 }) as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(reply).toBe("@maya, there is nothing to retry: the last mirror request is still running; its results will appear in its status comment.");
   });
 });

@@ -9,7 +9,7 @@ import { createNodeMiddleware } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mirrorbot from "../../src/index.js";
 import { BOT, issueComment, MAINTAINER } from "../fixtures/payloads.js";
-import { api, blockNetwork, R, requestReads } from "./helpers/github.js";
+import { api, blockNetwork, launchComment, R, requestReads } from "./helpers/github.js";
 import { testProbot, WEBHOOK_SECRET } from "./helpers/probot.js";
 
 let server: Server;
@@ -51,14 +51,15 @@ describe("webhook server", () => {
     scope
       .post(`${R}/actions/workflows/mirror.yml/dispatches`)
       .reply(200, { workflow_run_id: 77, run_url: "https://api.github.com/x", html_url: "https://github.com/Codertocat/Hello-World/actions/runs/77" })
-      .post(`${R}/issues/7/comments`, (b) => b.body.includes("**Mirror request `7-5001` is queued.**"))
-      .reply(201, { id: 1 })
       .post(`${R}/issues/7/labels`, { labels: ["mirror:queued"] })
       .reply(200, []);
+    let status = "";
+    launchComment(scope, 7, 1, (body) => (status = body));
     const body = JSON.stringify(issueComment({ body: "/sync redis:7" }));
 
     expect(await deliver(body, { "x-hub-signature-256": sign(body) })).toBe(200);
     expect(scope.pendingMocks()).toEqual([]);
+    expect(status).toContain("**Mirror request `7-5001` is queued.**");
   });
 
   it("refuses a forged signature with 400 and calls no API", async () => {

@@ -1,9 +1,10 @@
 /** `/sync` comments: the direct path for maintainers, and every way a request is refused. */
+import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { HOUR_MS, MemoryRateLimitStore, senderKey } from "../../src/app/rate-limit.js";
 import { BOT, FULL_NAME, issueComment, MAINTAINER } from "../fixtures/payloads.js";
-import { api, blockNetwork, comments, CONFIG, config, decoded, imagesFile, R, requestReads } from "./helpers/github.js";
-import { testDeps, testProbot } from "./helpers/probot.js";
+import { api, blockNetwork, comments, CONFIG, config, decoded, imagesFile, launchComment, R, requestReads } from "./helpers/github.js";
+import { API, testDeps, testProbot } from "./helpers/probot.js";
 import { requestState, statusBody } from "./helpers/state.js";
 
 blockNetwork();
@@ -27,10 +28,9 @@ describe("/sync by a maintainer", () => {
       .reply(201, { commit: { sha: "c0ffee", html_url: "https://github.com/Codertocat/Hello-World/commit/c0ffee" } })
       .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
       .reply(200, { workflow_run_id: 4242, run_url: "https://api.github.com/x", html_url: RUN_URL })
-      .post(`${R}/issues/7/comments`, (b) => ((bodies.comment = b), true))
-      .reply(201, { id: 9001 })
       .post(`${R}/issues/7/labels`, (b) => ((bodies.labels = b), true))
       .reply(200, []);
+    launchComment(scope, 7, 9001, (body) => (bodies.comment = { body }));
 
     await comment(probot, issueComment({ body: "Thanks!\n/sync redis:7 nginx:1.26" }));
 
@@ -85,15 +85,17 @@ describe("/sync by a maintainer", () => {
           { id: 12, display_title: "mirror 12-5001", html_url: "https://github.com/x/runs/12" },
         ],
       })
-      .post(`${R}/issues/12/comments`, (b) => ((bodies.comment = b), true))
-      .reply(201, { id: 9002 })
       .post(`${R}/issues/12/labels`, { labels: ["mirror:queued"] })
       .reply(200, []);
+    // Edited twice: queued as soon as the dispatch is accepted, then with the run once found.
+    const edits: string[] = [];
+    launchComment(scope, 12, 9002, (body) => (edits.push(body), (bodies.comment = { body })), 2);
 
     await comment(probot, issueComment({ body: "/sync mysql:8.0 --platform=linux/arm64/v8", issue: 12, onPullRequest: true }));
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(bodies.dispatch.inputs.images).toBe("--platform=linux/arm64 mysql:8.0");
+    expect(edits[0]).toContain("**Mirror request `12-5001` is queued.** The run will be linked here when it finishes.");
     expect(bodies.comment.body).toContain('"kind":"pull"');
     expect(bodies.comment.body).toContain("**Mirror request `12-5001` is queued.** Run: https://github.com/x/runs/12");
     expect(bodies.comment.body).toContain("| `mysql:8.0 (linux/arm64)` | `registry.cn-hangzhou.aliyuncs.com/mirror/mysql:8.0-linux-arm64` |");
@@ -113,10 +115,10 @@ describe("/sync by a maintainer", () => {
       .query(true)
       .times(3)
       .reply(200, { total_count: 0, workflow_runs: [] })
-      .post(`${R}/issues/7/comments`, (b) => b.body.includes("is queued.** The run will be linked here when it finishes."))
-      .reply(201, { id: 9003 })
       .post(`${R}/issues/7/labels`)
       .reply(200, []);
+    let status = "";
+    launchComment(scope, 7, 9003, (body) => (status = body));
 
     await comment(probot, issueComment({ body: "/sync redis:7" }));
 
@@ -125,6 +127,7 @@ describe("/sync by a maintainer", () => {
       { ref: "master", inputs: { images: "redis:7", request: "7-5001", force: "false" }, return_run_details: true },
       { ref: "master", inputs: { images: "redis:7", request: "7-5001", force: "false" } },
     ]);
+    expect(status).toContain("is queued.** The run will be linked here when it finishes.");
   });
 
   it("retries a commit that meets a conflict (409) on re-read content, and it lands", async () => {
@@ -142,14 +145,15 @@ describe("/sync by a maintainer", () => {
       .reply(201, { commit: { sha: "beef", html_url: "https://github.com/x/commit/beef" } })
       .post(`${R}/actions/workflows/mirror.yml/dispatches`)
       .reply(200, { workflow_run_id: 1, run_url: "u", html_url: "https://github.com/x/runs/1" })
-      .post(`${R}/issues/7/comments`, (b) => b.body.includes('"commit":"beef"'))
-      .reply(201, { id: 1 })
       .post(`${R}/issues/7/labels`)
       .reply(200, []);
+    let status = "";
+    launchComment(scope, 7, 1, (body) => (status = body));
 
     await comment(probot, issueComment({ body: "/sync redis:7" }));
 
     expect(scope.pendingMocks()).toEqual([]);
+    expect(status).toContain('"commit":"beef"');
     expect(puts.map((p) => [p.sha, decoded(p)])).toEqual([
       ["sha-1", "nginx:1.26\nredis:7\n"],
       ["sha-2", "nginx:1.26\nalpine:3.20\nredis:7\n"],
@@ -164,10 +168,9 @@ describe("/sync by a maintainer", () => {
     scope
       .post(`${R}/actions/workflows/mirror.yml/dispatches`)
       .reply(404, { message: "Not Found" })
-      .post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true))
-      .reply(201, { id: 1 })
       .post(`${R}/issues/7/labels`, { labels: ["mirror:failed"] })
       .reply(200, []);
+    launchComment(scope, 7, 1, (body) => (reply = body));
 
     await comment(probot, issueComment({ body: "/sync redis:7" }));
 
@@ -284,13 +287,194 @@ describe("/sync refused", () => {
     scope
       .post(`${R}/actions/workflows/mirror.yml/dispatches`)
       .reply(200, { workflow_run_id: 1, run_url: "u", html_url: "https://github.com/x/runs/1" })
-      .post(`${R}/issues/7/comments`)
-      .reply(201, { id: 2 })
+      .post(`${R}/issues/7/labels`)
+      .reply(200, []);
+    launchComment(scope, 7, 2);
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+  });
+});
+
+describe("/sync writes exactly the image the policy checked", () => {
+  it("keeps a Docker Hub path that looks like a host in full: committed and dispatched as docker.io/evil.com/x:1, not evil.com/x:1", async () => {
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    config(scope, `${CONFIG}policy:\n  allow: ["docker.io/**"]\n`);
+    comments(scope, 7);
+    imagesFile(scope, "nginx:1.26\n", "sha-1");
+    scope.get(`${R}/collaborators/maya/permission`).reply(200, { permission: "admin", role_name: "admin", user: { login: "maya" } });
+    imagesFile(scope, "nginx:1.26\n", "sha-1");
+    scope
+      .put(`${R}/contents/images.txt`, (b) => ((bodies.put = b), true))
+      .reply(201, { commit: { sha: "c0ffee", html_url: "https://github.com/x/commit/c0ffee" } })
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
+      .reply(200, { workflow_run_id: 1, run_url: "u", html_url: "https://github.com/x/runs/1" })
+      .post(`${R}/issues/7/labels`)
+      .reply(200, []);
+    let status = "";
+    launchComment(scope, 7, 1, (body) => (status = body));
+
+    await comment(probot, issueComment({ body: "/sync docker.io/evil.com/x:1 docker.io/library/redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(decoded(bodies.put)).toBe("nginx:1.26\ndocker.io/evil.com/x:1\nredis:7\n");
+    expect(bodies.dispatch.inputs.images).toBe("docker.io/evil.com/x:1\nredis:7");
+    expect(status).toContain("| `docker.io/evil.com/x:1` | `registry.cn-hangzhou.aliyuncs.com/mirror/evil.com_x:1` |");
+  });
+});
+
+describe("status comments the app trusts", () => {
+  const queuedElsewhere = statusBody(requestState({ images: ["redis:7"], run: { id: 1, url: "u" } }));
+
+  it("ignores request state written by another bot, or not at the start of the comment, and acts on the request", async () => {
+    const { probot, logs } = await testProbot();
+    const scope = api();
+    requestReads(scope, {
+      issue: 7,
+      comments: [
+        { id: 1, body: queuedElsewhere, login: "other-app[bot]" },
+        { id: 2, body: `Quoting the bot:\n${queuedElsewhere}` },
+      ],
+      images: "redis:7\n",
+      sha: "sha-1",
+      login: MAINTAINER.login,
+      role: "admin",
+    });
+    scope
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`)
+      .reply(200, { workflow_run_id: 2, run_url: "u", html_url: "https://github.com/x/runs/2" })
+      .post(`${R}/issues/7/labels`)
+      .reply(200, []);
+    launchComment(scope, 7, 3);
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(logs.some((l) => l.fields.reason === "already-handled")).toBe(false);
+  });
+
+  it("trusts its own bot, or a comment posted through its app id, and asks GET /app once per process", async () => {
+    const { probot, logs } = await testProbot();
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 1, body: queuedElsewhere }]);
+    config(scope);
+    comments(scope, 7, [{ id: 1, body: queuedElsewhere, login: "renamed[bot]", viaApp: 123 }], true);
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(logs.filter((l) => l.fields.reason === "already-handled")).toHaveLength(2);
+  });
+});
+
+describe("a commit the default branch refuses", () => {
+  it("is reported once with GitHub's message, not retried as a conflict", async () => {
+    const { probot } = await testProbot();
+    const puts: any[] = [];
+    let status = "";
+    const scope = api();
+    requestReads(scope, { issue: 7, images: "nginx:1.26\n", sha: "sha-1", login: MAINTAINER.login, role: "admin" });
+    imagesFile(scope, "nginx:1.26\n", "sha-1");
+    scope
+      .put(`${R}/contents/images.txt`, (b) => (puts.push(b), true))
+      .reply(409, { message: "Repository rule violations found\n\nChanges must be made through a pull request.\n\n" })
+      .post(`${R}/issues/7/labels`, { labels: ["mirror:failed"] })
+      .reply(200, []);
+    launchComment(scope, 7, 1, (body) => (status = body));
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(puts).toHaveLength(1);
+    expect(status).toContain('"status":"failed"');
+    expect(status.split("\n").slice(2).join("\n")).toBe(
+      "**Mirror request `7-5001` could not be started:** images.txt could not be committed: Repository rule violations found Changes must be made through a pull request.\n\n" +
+        "The default branch does not accept the app's commits (branch protection or a ruleset): allow the app to push to it, or add images through pull requests. Comment `/retry` to try again.",
+    );
+  });
+});
+
+describe("one request, one run", () => {
+  it("says `received` in the status comment before it commits, and `queued` right after the dispatch", async () => {
+    const { probot } = await testProbot();
+    const order: string[] = [];
+    const scope = api();
+    requestReads(scope, { issue: 7, images: "nginx:1.26\n", sha: "sha-1", login: MAINTAINER.login, role: "admin" });
+    imagesFile(scope, "nginx:1.26\n", "sha-1");
+    scope
+      .put(`${R}/contents/images.txt`, () => (order.push("commit"), true))
+      .reply(201, { commit: { sha: "c0ffee", html_url: "u" } })
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, () => (order.push("dispatch"), true))
+      .reply(200, { workflow_run_id: 5, run_url: "u", html_url: "https://github.com/x/runs/5" })
+      .post(`${R}/issues/7/comments`, (b) => (order.push(`create ${JSON.parse(/mirrorbot:state (\{.*?\}) -->/.exec(b.body)![1]!).status}`), true))
+      .reply(201, { id: 9001 })
+      .patch(`${R}/issues/comments/9001`, (b) => (order.push(`edit ${JSON.parse(/mirrorbot:state (\{.*?\}) -->/.exec(b.body)![1]!).status}`), true))
+      .reply(200, {})
       .post(`${R}/issues/7/labels`)
       .reply(200, []);
 
     await comment(probot, issueComment({ body: "/sync redis:7" }));
 
     expect(scope.pendingMocks()).toEqual([]);
+    expect(order).toEqual(["create received", "commit", "dispatch", "edit queued"]);
+  });
+
+  it("a redelivery that finds the request `received` resumes it in the same comment: no second commit, one dispatch, no second count; then it stops", async () => {
+    // Allow one request an hour, and count this one already: a resumed request is not counted again.
+    const rateLimits = new MemoryRateLimitStore();
+    const now = Date.parse("2026-03-01T10:00:00Z");
+    rateLimits.hit(senderKey(FULL_NAME, MAINTAINER.login), now - 60_000, HOUR_MS, 1);
+    const { probot, logs } = await testProbot(testDeps({ rateLimits }));
+    const received = statusBody(requestState({ status: "received", images: ["redis:7"] }));
+    const dispatches: any[] = [];
+    let status = "";
+    const scope = api();
+    config(scope, `${CONFIG}policy:\n  requestsPerHour: 1\n`);
+    comments(scope, 7, [{ id: 9001, body: received }]);
+    // The first delivery committed before it stopped: the line is in images.txt.
+    imagesFile(scope, "nginx:1.26\nredis:7\n", "sha-2");
+    scope
+      .get(`${R}/collaborators/maya/permission`)
+      .reply(200, { permission: "admin", role_name: "admin", user: { login: "maya" } })
+      .patch(`${R}/issues/comments/9001`, (b) => b.body.includes('"status":"received"'))
+      .reply(200, {})
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => (dispatches.push(b), true))
+      .reply(200, { workflow_run_id: 6, run_url: "u", html_url: "https://github.com/x/runs/6" })
+      .patch(`${R}/issues/comments/9001`, (b) => ((status = b.body), true))
+      .reply(200, {})
+      .post(`${R}/issues/7/labels`, { labels: ["mirror:queued"] })
+      .reply(200, []);
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(dispatches.map((d) => d.inputs)).toEqual([{ images: "redis:7", request: "7-5001", force: "false" }]);
+    expect(status).toContain("**Mirror request `7-5001` is queued.** Run: https://github.com/x/runs/6");
+    expect(logs.find((l) => l.fields.reason === "resume")?.fields.request).toBe("7-5001");
+
+    // Delivered once more: the comment now says queued, so nothing happens.
+    const again = nock(API); // the installation token is cached by now
+    config(again, `${CONFIG}policy:\n  requestsPerHour: 1\n`);
+    comments(again, 7, [{ id: 9001, body: status }], true);
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+    expect(again.pendingMocks()).toEqual([]);
+    expect(logs.filter((l) => l.fields.reason === "already-handled").map((l) => l.fields.request)).toEqual(["7-5001"]);
+  });
+
+  it("a redelivery that finds the request `queued` without a run id does not dispatch again", async () => {
+    const { probot, logs } = await testProbot();
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 9001, body: statusBody(requestState({ images: ["redis:7"], run: null })) }]);
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(logs.find((l) => l.fields.reason === "already-handled")?.fields.request).toBe("7-5001");
   });
 });

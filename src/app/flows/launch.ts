@@ -6,7 +6,7 @@
 import type { Home, Person, RepoEnv } from "../env.js";
 import { apiMessage } from "../github/client.js";
 import { dispatchWorkflow, type RunLink } from "../github/dispatch.js";
-import { commitLines, type CommitLink } from "../github/images-file.js";
+import { commitLines, CommitRefusedError, type CommitLink } from "../github/images-file.js";
 import { setStatusLabel, STATUS_LABELS } from "../github/labels.js";
 import { openRequestPullRequest } from "../github/pull-request.js";
 import { writeStatusComment } from "../github/status-comment.js";
@@ -37,9 +37,18 @@ export async function writeStatus(env: RepoEnv, home: Home, commentId: number | 
   return writeStatusComment(env.octokit, env.repo, home.issue, commentId, renderStatus(state, view));
 }
 
+/** What the status comment says when the default branch refuses the app's commit. */
+const REFUSED_HINT =
+  "The default branch does not accept the app's commits (branch protection or a ruleset): allow the app to push to it, or add images through pull requests.";
+
 /**
  * Commit the plan's new lines to the default branch (with the requester as co-author), let
  * `afterCommit` run (the approve flow closes its pull request there), dispatch, reply queued.
+ *
+ * The status comment says `received` before anything is committed, and `queued` as soon as
+ * the dispatch is accepted, so a redelivered event finds it and resumes or stops instead of
+ * acting twice (docs/app.md, "One request, one run"). Committing again is harmless: lines
+ * already in images.txt are never added twice.
  */
 export async function launchRequest(
   env: RepoEnv,
@@ -54,11 +63,12 @@ export async function launchRequest(
     env.log.info({ reason: "already-dispatched", request: state.request }, "request already has a run");
     return state;
   }
-  let recorded: RequestState = { ...state, images: plan.lines, pr: null };
-  const fail = async (reason: string, err: unknown): Promise<RequestState> => {
+  let recorded: RequestState = { ...state, status: "received", images: plan.lines, pr: null };
+  const id = await writeStatus(env, home, commentId, recorded, { kind: "received" });
+  const fail = async (reason: string, err: unknown, hint?: string): Promise<RequestState> => {
     env.log.error({ err, request: state.request }, reason);
     const failed: RequestState = { ...recorded, status: "failed", failed: plan.lines };
-    await writeStatus(env, home, commentId, failed, { kind: "not-started", reason: `${reason}: ${apiMessage(err)}` });
+    await writeStatus(env, home, id, failed, { kind: "not-started", reason, ...(hint ? { hint } : {}) });
     await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.failed, home.labels);
     return failed;
   };
@@ -73,13 +83,16 @@ export async function launchRequest(
         lines: plan.newLines,
         message,
         attempts: deps.commitAttempts,
+        sleep: deps.sleep,
       }));
     } catch (err) {
-      return fail(`${config.app.imagesFile} could not be updated`, err);
+      if (err instanceof CommitRefusedError) return fail(err.message, err, REFUSED_HINT);
+      return fail(`${config.app.imagesFile} could not be updated: ${apiMessage(err)}`, err);
     }
   }
   recorded = { ...recorded, commit: commit?.sha ?? state.commit };
   await afterCommit?.(commit);
+  const queued = (run: RunLink | null): RequestState => ({ ...recorded, status: "queued", run });
   let run: RunLink | null;
   try {
     run = await dispatchWorkflow(octokit, repo, {
@@ -87,15 +100,17 @@ export async function launchRequest(
       ref: env.defaultBranch,
       inputs: { images: plan.lines.join("\n"), request: state.request, force: state.force },
       search: { ...deps.runSearch, sleep: deps.sleep },
+      // The run is being looked for: record the dispatch now, not after the search.
+      onAccepted: async () => void (await writeStatus(env, home, id, queued(null), { kind: "queued", rows: plan.rows })),
     });
   } catch (err) {
-    return fail(`dispatching ${config.app.workflow} failed`, err);
+    return fail(`dispatching ${config.app.workflow} failed: ${apiMessage(err)}`, err);
   }
-  const queued: RequestState = { ...recorded, status: "queued", run };
-  await writeStatus(env, home, commentId, queued, { kind: "queued", rows: plan.rows });
+  const done = queued(run);
+  if (run !== null) await writeStatus(env, home, id, done, { kind: "queued", rows: plan.rows });
   await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.queued, home.labels);
   env.log.info({ request: state.request, run: run?.id ?? null, added: plan.newLines.length }, "request dispatched");
-  return queued;
+  return done;
 }
 
 /** Open the bot pull request with the plan's new lines and reply that it awaits approval. */
@@ -112,6 +127,7 @@ export async function proposeRequest(env: RepoEnv, home: Home, state: RequestSta
     title: text.title,
     body: text.body,
     attempts: deps.commitAttempts,
+    sleep: deps.sleep,
   });
   const awaiting: RequestState = { ...state, status: "awaiting-approval", images: plan.lines, pr: pr.number };
   await writeStatus(env, home, commentId, awaiting, { kind: "awaiting-approval", prUrl: pr.url, rows: plan.rows });

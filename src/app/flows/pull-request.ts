@@ -72,13 +72,15 @@ export interface MergedPull {
 /**
  * Dispatch what a merged pull request added. A bot pull request reports in its request's
  * status comment on the issue (and says so on the pull request); any other reports on itself.
+ * A request left `received` by an earlier delivery resumes in its comment; any other status
+ * means the merge was handled already.
  */
 export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void> {
-  const { octokit, repo, config, log } = env;
+  const { octokit, repo, config, log, deps } = env;
   const bot = pr.botRequest !== null ? await botStatus(env, pr.botRequest) : null;
   if (bot) {
     const { state } = bot;
-    if (state.status !== "awaiting-approval") {
+    if (state.status !== "awaiting-approval" && state.status !== "received") {
       log.info({ reason: "already-approved", request: state.request }, "request was handled before the merge");
       return;
     }
@@ -91,7 +93,8 @@ export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void
   }
   const request = `${pr.number}-${pr.id}`;
   const home: Home = { issue: pr.number, kind: "pull", labels: pr.labels };
-  if (await findStatusComment(octokit, repo, pr.number, request)) {
+  const earlier = await findStatusComment(octokit, repo, pr.number, request, deps.identity);
+  if (earlier && earlier.state.status !== "received") {
     log.info({ reason: "already-handled", request }, "merge already dispatched");
     return;
   }
@@ -103,11 +106,11 @@ export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void
     log.info({ reason: "nothing-added", pr: pr.number }, "merged pull request adds no entries");
     return;
   }
-  await launchRequest(env, home, newState(home, request, pr.author), planLines(lines, config), null);
+  await launchRequest(env, home, newState(home, request, pr.author), planLines(lines, config), earlier?.id ?? null);
 }
 
 /** The status comment of a bot pull request's request, on the issue its id starts with. */
 async function botStatus(env: RepoEnv, request: string): Promise<StatusComment | null> {
   const issue = Number.parseInt(request, 10);
-  return findStatusComment(env.octokit, env.repo, issue, request);
+  return findStatusComment(env.octokit, env.repo, issue, request, env.deps.identity);
 }

@@ -20,14 +20,21 @@ export interface Submission {
   /** Problems found while reading the command, e.g. an unknown option. */
   readonly problems: readonly string[];
   readonly force?: boolean;
+  /** Lines accepted before (a `/retry`): not counted against `policy.maxImagesPerRequest` again. */
+  readonly accepted?: boolean;
 }
 
-/** Handle one request end to end; `statuses` spares a listing when the caller has one. */
+/**
+ * Handle one request end to end; `statuses` spares a listing when the caller has one. A
+ * request whose status comment exists is not handled again, except one left `received` (the
+ * app stopped before dispatching it): that one resumes in the same comment.
+ */
 export async function submitRequest(env: RepoEnv, home: Home, submission: Submission, statuses?: StatusComment[]): Promise<void> {
   const { octokit, repo, config, deps, log } = env;
   const { request, requester } = submission;
-  const known = statuses ?? (await listStatusComments(octokit, repo, home.issue));
-  if (known.some((s) => s.state.request === request)) {
+  const known = statuses ?? (await listStatusComments(octokit, repo, home.issue, deps.identity));
+  const earlier = known.find((s) => s.state.request === request) ?? null;
+  if (earlier && earlier.state.status !== "received") {
     log.info({ reason: "already-handled", request }, "request already has a status comment");
     return;
   }
@@ -38,26 +45,29 @@ export async function submitRequest(env: RepoEnv, home: Home, submission: Submis
   deps.inflight.add(request);
   try {
     const state = newState(home, request, requester, submission.force ?? false);
+    const commentId = earlier?.id ?? null;
+    // A resumed request was counted when it was received.
     const limit = config.policy.requestsPerHour;
-    const rate = deps.rateLimits.hit(senderKey(env.fullName, requester.login), deps.now(), HOUR_MS, limit);
-    if (!rate.allowed) {
+    const rate = earlier ? null : deps.rateLimits.hit(senderKey(env.fullName, requester.login), deps.now(), HOUR_MS, limit);
+    if (rate && !rate.allowed) {
       log.info({ reason: "rate-limited", request, sender: requester.login }, "sender is over the hourly limit");
       await writeStatus(env, home, null, { ...state, status: "limited" }, { kind: "limited", limit, retryAfterMs: rate.retryAfterMs });
       return;
     }
+    if (earlier) log.info({ reason: "resume", request }, "request was received but not dispatched; resuming");
     const images = await readRepoFile(octokit, repo, config.app.imagesFile, env.defaultBranch);
-    const validation = validateRequest(submission.items, config, images.text, submission.problems);
+    const validation = validateRequest(submission.items, config, images.text, submission.problems, { checkSize: !submission.accepted });
     if (!validation.ok) {
       log.info({ reason: "invalid", request, problems: validation.problems.length }, "request rejected");
-      await writeStatus(env, home, null, { ...state, status: "rejected" }, { kind: "rejected", problems: validation.problems });
+      await writeStatus(env, home, commentId, { ...state, status: "rejected" }, { kind: "rejected", problems: validation.problems });
       return;
     }
     const { plan } = validation;
     const role = await getRole(octokit, repo, requester.login);
     if (permits(role, config.policy.syncPermission) || plan.newLines.length === 0) {
-      await launchRequest(env, home, state, plan, null);
+      await launchRequest(env, home, state, plan, commentId);
     } else {
-      await proposeRequest(env, home, state, plan, null);
+      await proposeRequest(env, home, state, plan, commentId);
     }
   } finally {
     deps.inflight.delete(request);

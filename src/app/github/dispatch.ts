@@ -63,13 +63,15 @@ export function runTitle(request: string): string {
 /**
  * Dispatch `workflow` on `ref` with the inputs; the run, or null when it could not be found
  * in time (the result still arrives through `workflow_run`, matched by its title).
+ * `onAccepted` runs as soon as the server accepted a dispatch that named no run, before the
+ * search, so the caller can record that the dispatch happened.
  */
 export async function dispatchWorkflow(
   octokit: Octokit,
   repo: Repo,
-  options: { workflow: string; ref: string; inputs: DispatchInputs; search: RunSearch },
+  options: { workflow: string; ref: string; inputs: DispatchInputs; search: RunSearch; onAccepted?: () => Promise<void> },
 ): Promise<RunLink | null> {
-  const { workflow, ref, inputs, search } = options;
+  const { workflow, ref, inputs, search, onAccepted } = options;
   const params = {
     ...repo,
     workflow_id: workflow,
@@ -86,11 +88,28 @@ export async function dispatchWorkflow(
     // A 400/422 is a validation failure: nothing was created, so one plain dispatch is safe.
     if (status !== 422 && status !== 400) throw err;
     await octokit.request(route, params);
+    await onAccepted?.();
     return findRun(octokit, repo, workflow, ref, inputs.request, search);
   }
   const details = answer.status === 200 ? runDetailsSchema.safeParse(answer.data) : null;
   if (details?.success) return { id: details.data.workflow_run_id, url: details.data.html_url };
+  await onAccepted?.();
   return findRun(octokit, repo, workflow, ref, inputs.request, search);
+}
+
+const runStatusSchema = z
+  .object({ status: z.string().nullable().describe('"queued", "in_progress", "completed", ...') })
+  .describe("answer to GET a workflow run");
+
+/** True when run `runId` has finished, or no longer exists (it cannot report any more either way). */
+export async function runHasEnded(octokit: Octokit, repo: Repo, runId: number): Promise<boolean> {
+  try {
+    const { data } = await octokit.rest.actions.getWorkflowRun({ ...repo, run_id: runId });
+    return runStatusSchema.parse(data).status === "completed";
+  } catch (err) {
+    if (httpStatus(err) === 404) return true;
+    throw err;
+  }
 }
 
 /** Poll the workflow's dispatched runs on `ref` for the one titled `mirror <request>`. */

@@ -1,11 +1,13 @@
 /**
  * Read images.txt and commit lines to it through the contents API. A commit names the blob
- * sha it read; when someone else committed in between (409, or 422 for a file created or a
- * branch moved meanwhile) the file is read again, the lines re-applied and the commit
- * retried, a bounded number of times. Lines already present are never added twice.
+ * sha it read; when someone else committed in between (409 "does not match", 422 "is at X
+ * but expected Y", or 422 for a file created meanwhile) the file is read again, the lines
+ * re-applied and the commit retried after a short jittered pause, a bounded number of times.
+ * Any other 409/422 (a protected branch, a ruleset) is final: retrying cannot fix it. Lines
+ * already present are never added twice.
  */
 import { addEntries } from "../../domain/images-file.js";
-import { httpStatus, NO_RETRY, type Octokit, type Repo } from "./client.js";
+import { apiMessage, httpStatus, NO_RETRY, type Octokit, type Repo } from "./client.js";
 
 /** The text of a file at a ref, and its blob sha (null when the file does not exist). */
 export interface FileSnapshot {
@@ -21,6 +23,32 @@ export interface CommitLink {
 
 /** Every attempt to commit met a conflict. */
 export class CommitConflictError extends Error {}
+
+/** GitHub refused the commit for a reason a retry cannot fix (branch protection, a ruleset). */
+export class CommitRefusedError extends Error {}
+
+/** GitHub's messages for a write that lost a race; any other 409/422 is a refusal. */
+const CONFLICT_MESSAGES = [/ does not match /, /\bis at [0-9a-f]+ but expected [0-9a-f]+/, /"sha" wasn't supplied/];
+
+/** Longest pause before the first retry; each later one may wait twice as long. */
+const BACKOFF_BASE_MS = 250;
+
+/** True when `err` says someone else changed the file or branch first (worth a retry). */
+export function isCommitConflict(err: unknown): boolean {
+  const status = httpStatus(err);
+  if (status !== 409 && status !== 422) return false;
+  const message = apiMessage(err);
+  return CONFLICT_MESSAGES.some((re) => re.test(message));
+}
+
+/**
+ * The pause before retry number `attempt` (1-based): full jitter over an exponential cap, so
+ * writers that collided do not collide again in step.
+ * @example backoffMs(2, () => 0.5) // 250 (half of the 500 ms cap)
+ */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  return Math.floor(random() * BACKOFF_BASE_MS * 2 ** (attempt - 1));
+}
 
 /** Read `path` at `ref` (a branch, tag or sha); a missing file reads as empty. */
 export async function readRepoFile(octokit: Octokit, repo: Repo, path: string, ref: string): Promise<FileSnapshot> {
@@ -38,14 +66,26 @@ export async function readRepoFile(octokit: Octokit, repo: Repo, path: string, r
 /**
  * Add `lines` to `path` on `branch`; `message(added)` gives the commit message. Returns the
  * lines actually added and the commit, or no commit when every line was already there.
+ * Throws CommitRefusedError when GitHub refuses the write, CommitConflictError when every
+ * attempt lost a race.
  */
 export async function commitLines(
   octokit: Octokit,
   repo: Repo,
-  options: { path: string; branch: string; lines: readonly string[]; message: (added: string[]) => string; attempts: number },
+  options: {
+    path: string;
+    branch: string;
+    lines: readonly string[];
+    message: (added: string[]) => string;
+    attempts: number;
+    /** Waits between attempts; real time unless a test passes its own. */
+    sleep?: (ms: number) => Promise<void>;
+  },
 ): Promise<{ added: string[]; commit: CommitLink | null }> {
   const { path, branch, lines, message, attempts } = options;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (attempt > 1) await sleep(backoffMs(attempt - 1));
     const current = await readRepoFile(octokit, repo, path, branch);
     const { text, added } = addEntries(current.text, [...lines]);
     if (added.length === 0) return { added, commit: null };
@@ -63,7 +103,13 @@ export async function commitLines(
     } catch (err) {
       const status = httpStatus(err);
       if (status !== 409 && status !== 422) throw err;
+      if (!isCommitConflict(err)) throw new CommitRefusedError(`${path} could not be committed: ${oneLine(apiMessage(err))}`);
     }
   }
   throw new CommitConflictError(`${path} on ${branch} kept changing; gave up after ${attempts} attempts`);
+}
+
+/** GitHub's message on one line, without a closing period (the reply adds its own). */
+function oneLine(message: string): string {
+  return message.replace(/\s+/g, " ").trim().replace(/\.+$/, "");
 }

@@ -40,6 +40,7 @@ export async function openRequestPullRequest(
     title: string;
     body: string;
     attempts: number;
+    sleep?: (ms: number) => Promise<void>;
   },
 ): Promise<PullLink> {
   const branch = botBranch(options.request);
@@ -49,7 +50,8 @@ export async function openRequestPullRequest(
   } catch (err) {
     if (httpStatus(err) !== 422) throw err; // 422: the branch exists from an earlier attempt
   }
-  await commitLines(octokit, repo, { path: options.path, branch, lines: options.lines, message: options.message, attempts: options.attempts });
+  const { path, lines, message, attempts, sleep } = options;
+  await commitLines(octokit, repo, { path, branch, lines, message, attempts, ...(sleep ? { sleep } : {}) });
   try {
     const { data } = await octokit.rest.pulls.create({ ...repo, base: options.base, head: branch, title: options.title, body: options.body });
     return { number: data.number, url: data.html_url };

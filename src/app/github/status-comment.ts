@@ -1,9 +1,11 @@
 /**
  * One status comment per request, found again by its hidden marker and edited in place.
- * Only comments written by a bot count: anyone can paste a marker into their own comment.
+ * Only comments that START with the marker and were written by the app's own account count:
+ * anyone (another bot included) can write a marker into a comment of their own.
  */
-import { readState, type RequestState } from "../state.js";
+import { MARKER_PREFIX, readState, type RequestState } from "../state.js";
 import type { Octokit, Repo } from "./client.js";
+import { writtenBy, type IdentitySource } from "./identity.js";
 
 /** A status comment and the state it carries. */
 export interface StatusComment {
@@ -11,21 +13,33 @@ export interface StatusComment {
   readonly state: RequestState;
 }
 
-/** Every status comment on an issue, oldest first. */
-export async function listStatusComments(octokit: Octokit, repo: Repo, issue: number): Promise<StatusComment[]> {
+/**
+ * Every status comment on an issue, oldest first. The app's identity is looked up only when
+ * some bot comment starts with a marker, so issues without status comments cost no extra call.
+ */
+export async function listStatusComments(octokit: Octokit, repo: Repo, issue: number, identity: IdentitySource): Promise<StatusComment[]> {
   const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repo, issue_number: issue, per_page: 100 });
+  const candidates = comments.filter((c) => c.user?.type === "Bot" && c.body?.startsWith(MARKER_PREFIX));
+  if (candidates.length === 0) return [];
+  const self = await identity(octokit);
   const found: StatusComment[] = [];
-  for (const comment of comments) {
-    if (comment.user?.type !== "Bot" || !comment.body) continue;
-    const state = readState(comment.body);
+  for (const comment of candidates) {
+    if (!writtenBy(comment, self)) continue;
+    const state = readState(comment.body ?? "");
     if (state && state.issue === issue) found.push({ id: comment.id, state });
   }
   return found;
 }
 
 /** The status comment of one request, or null. */
-export async function findStatusComment(octokit: Octokit, repo: Repo, issue: number, request: string): Promise<StatusComment | null> {
-  const all = await listStatusComments(octokit, repo, issue);
+export async function findStatusComment(
+  octokit: Octokit,
+  repo: Repo,
+  issue: number,
+  request: string,
+  identity: IdentitySource,
+): Promise<StatusComment | null> {
+  const all = await listStatusComments(octokit, repo, issue, identity);
   return all.find((c) => c.state.request === request) ?? null;
 }
 

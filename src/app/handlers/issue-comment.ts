@@ -30,7 +30,7 @@ export function onIssueComment(deps: AppDeps) {
     const home: Home = { issue: issue.number, kind: issue.pull_request ? "pull" : "issue", labels: labelNames(issue.labels) };
     const person = { login: sender.login, id: sender.id };
     const request = `${issue.number}-${comment.id}`;
-    if (first.kind === "approve") return approveRequest(env, home, person);
+    if (first.kind === "approve") return approveRequest(env, home, person, first.request ?? null);
     if (first.kind === "retry") return retryRequest(env, home, person, request);
     const syncs = commands.filter((c): c is SyncCommand => c.kind === "sync");
     await submitRequest(env, home, {

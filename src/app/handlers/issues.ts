@@ -8,7 +8,9 @@ import { loadEnv } from "../load-env.js";
 
 /**
  * The handler. Each evaluation is its own request, `<issue>-<unix time of the edit>`, so an
- * edited issue is evaluated again and a redelivered event is not.
+ * edited issue is evaluated again and a redelivered event is not. The requester is always
+ * the issue's author: a maintainer who edits someone's request (even only its formatting)
+ * must not turn it into their own, permission included.
  */
 export function onIssue(deps: AppDeps) {
   return async (context: Context<"issues.opened" | "issues.edited">): Promise<void> => {
@@ -31,13 +33,18 @@ export function onIssue(deps: AppDeps) {
       context.log.info({ reason: "no-form" }, "issue body has no images section");
       return;
     }
+    const author = issue.user;
+    if (!author) {
+      context.log.info({ reason: "no-author" }, "issue has no author (a deleted account)");
+      return;
+    }
     const env = await loadEnv(context.octokit, context.log, repository, deps, issue.number);
     if (!env) return;
     const home: Home = { issue: issue.number, kind: "issue", labels };
     const stamp = Math.floor(Date.parse(issue.updated_at) / 1000);
     await submitRequest(env, home, {
       request: `${issue.number}-${Number.isFinite(stamp) ? stamp : issue.id}`,
-      requester: { login: sender.login, id: sender.id },
+      requester: { login: author.login, id: author.id },
       items: form.images.map((text) => ({ text, platforms: form.platforms })),
       problems: [],
     });

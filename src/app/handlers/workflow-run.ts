@@ -29,13 +29,15 @@ export function onWorkflowRun(deps: AppDeps) {
       context.log.info({ reason: "other-workflow", path }, "run belongs to another workflow");
       return;
     }
-    const status = await findStatusComment(env.octokit, env.repo, issue, request);
+    const status = await findStatusComment(env.octokit, env.repo, issue, request, deps.identity);
     if (!status) {
       context.log.info({ reason: "no-status-comment", request }, "no status comment for this request");
       return;
     }
     const sameRun = status.state.run === null || status.state.run.id === run.id;
-    if (!sameRun || (status.state.status !== "queued" && status.state.run === null)) {
+    // A run id not recorded yet is fine while the request waits for its run (queued, or received when the app stopped right after dispatching).
+    const awaitingRun = status.state.status === "queued" || status.state.status === "received";
+    if (!sameRun || (!awaitingRun && status.state.run === null)) {
       context.log.info({ reason: "not-this-run", request, run: run.id }, "status comment belongs to another run");
       return;
     }

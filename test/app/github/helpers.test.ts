@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { downloadResult } from "../../../src/app/github/artifact.js";
 import type { Octokit } from "../../../src/app/github/client.js";
 import { dispatchWorkflow } from "../../../src/app/github/dispatch.js";
-import { commitLines, CommitConflictError } from "../../../src/app/github/images-file.js";
+import { backoffMs, commitLines, CommitConflictError, CommitRefusedError } from "../../../src/app/github/images-file.js";
 import { setStatusLabel } from "../../../src/app/github/labels.js";
 import { getRole, permits } from "../../../src/app/github/permission.js";
 import { blockNetwork, fileBody, R } from "../helpers/github.js";
@@ -57,6 +57,54 @@ describe("commitLines", () => {
       commitLines(octokit, repo, { path: "images.txt", branch: "master", lines: ["redis:7"], message: () => "m", attempts: 2 }),
     ).rejects.toThrow(new CommitConflictError("images.txt on master kept changing; gave up after 2 attempts"));
     expect(scope.isDone()).toBe(true);
+  });
+
+  it("pauses a short, jittered, growing time before each retry of a real conflict (409 stale sha, 422 branch moved)", async () => {
+    const sleeps: number[] = [];
+    const scope = nock(API)
+      .get(`${R}/contents/images.txt`)
+      .query({ ref: "master" })
+      .times(3)
+      .reply(200, fileBody("images.txt", "", "s"))
+      .put(`${R}/contents/images.txt`)
+      .reply(409, { message: "images.txt does not match s" })
+      .put(`${R}/contents/images.txt`)
+      .reply(422, { message: "Reference update failed: refs/heads/master is at 1a2b3c but expected 4d5e6f" })
+      .put(`${R}/contents/images.txt`)
+      .reply(201, { commit: { sha: "2", html_url: "u2" } });
+    const sleep = async (ms: number) => void sleeps.push(ms);
+    const result = await commitLines(octokit, repo, { path: "images.txt", branch: "master", lines: ["redis:7"], message: () => "m", attempts: 4, sleep });
+    expect(result.commit).toEqual({ sha: "2", url: "u2" });
+    expect(scope.isDone()).toBe(true);
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[0]).toBeGreaterThanOrEqual(0);
+    expect(sleeps[0]).toBeLessThan(250);
+    expect(sleeps[1]).toBeLessThan(500);
+    expect([backoffMs(1, () => 0.999), backoffMs(2, () => 0.5), backoffMs(3, () => 0)]).toEqual([249, 250, 0]);
+  });
+
+  it("stops at once when the branch refuses the commit (protection or a ruleset), with GitHub's message", async () => {
+    const sleeps: number[] = [];
+    const scope = nock(API)
+      .get(`${R}/contents/images.txt`)
+      .query({ ref: "master" })
+      .reply(200, fileBody("images.txt", "", "s"))
+      .put(`${R}/contents/images.txt`)
+      .once()
+      .reply(422, { message: "Protected branch update failed for refs/heads/master.\n\nChanges must be made through a pull request." });
+    const attempt = commitLines(octokit, repo, {
+      path: "images.txt",
+      branch: "master",
+      lines: ["redis:7"],
+      message: () => "m",
+      attempts: 4,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+    await expect(attempt).rejects.toThrow(
+      new CommitRefusedError("images.txt could not be committed: Protected branch update failed for refs/heads/master. Changes must be made through a pull request"),
+    );
+    expect(scope.isDone()).toBe(true);
+    expect(sleeps).toEqual([]);
   });
 
   it("creates a missing file without a sha, and commits nothing when every line is present", async () => {

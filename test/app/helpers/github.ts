@@ -49,15 +49,59 @@ export function permission(scope: nock.Scope, login: string, role: string, legac
   return scope.get(`${R}/collaborators/${login}/permission`).reply(200, { permission: legacy, role_name: role, user: { login } });
 }
 
-/** Comments on an issue, as the listing returns them. */
-export function comments(scope: nock.Scope, issue: number, list: { id: number; body: string; bot?: boolean }[] = []): nock.Scope {
+/** The app the test Probot authenticates as (`appId: 123` in helpers/probot.ts); its bot user is `mirrorbot[bot]`. */
+export const APP = { id: 123, slug: "mirrorbot", name: "mirrorbot" } as const;
+
+/** A listed comment: by the app's bot unless `bot: false` (a person) or another `login` (another bot), optionally posted through app `viaApp`. */
+export interface ListedComment {
+  id: number;
+  body: string;
+  bot?: boolean;
+  login?: string;
+  viaApp?: number;
+}
+
+/**
+ * `GET /app`: the app's identity, which the app asks once per process before trusting a
+ * status comment. GitHub answers it only for the app's JWT, never an installation token.
+ */
+export function appIdentity(scope: nock.Scope): nock.Scope {
   return scope
+    .get("/app")
+    .matchHeader("authorization", /^bearer [\w-]+\.[\w-]+\.[\w-]+$/)
+    .reply(200, { ...APP, owner: { login: "Codertocat" } });
+}
+
+/**
+ * Comments on an issue, as the listing returns them. When one is a bot's comment starting
+ * with a status marker, the app asks who it is (`GET /app`) before trusting it: that call is
+ * expected too, unless `identityKnown` (the same Probot asked before).
+ */
+export function comments(scope: nock.Scope, issue: number, list: ListedComment[] = [], identityKnown = false): nock.Scope {
+  const user = (c: ListedComment) =>
+    c.bot === false ? { login: c.login ?? "someone", type: "User" } : { login: c.login ?? `${APP.slug}[bot]`, type: "Bot" };
+  scope
     .get(`${R}/issues/${issue}/comments`)
     .query({ per_page: "100" })
     .reply(
       200,
-      list.map((c) => ({ id: c.id, body: c.body, user: c.bot === false ? { login: "someone", type: "User" } : { login: "mirrorbot[bot]", type: "Bot" } })),
+      list.map((c) => ({ id: c.id, body: c.body, user: user(c), performed_via_github_app: c.viaApp !== undefined ? { id: c.viaApp, slug: "some-app" } : null })),
     );
+  const candidate = list.some((c) => c.bot !== false && c.body.startsWith("<!-- mirrorbot:request "));
+  return candidate && !identityKnown ? appIdentity(scope) : scope;
+}
+
+/**
+ * A launch's status comment on `issue`: created first saying `received` (answered with `id`),
+ * then edited `edits` times (queued, or failed); `edited` sees each new body.
+ */
+export function launchComment(scope: nock.Scope, issue: number, id: number, edited: (body: string) => void = () => {}, edits = 1): nock.Scope {
+  return scope
+    .post(`${R}/issues/${issue}/comments`, (b) => b.body.includes('"status":"received"') && b.body.includes("was received.**"))
+    .reply(201, { id })
+    .patch(`${R}/issues/comments/${id}`, (b) => (edited(b.body), true))
+    .times(edits)
+    .reply(200, {});
 }
 
 /** Who asked on which issue, what images.txt holds, and the comments already there. */
@@ -71,7 +115,7 @@ export interface RequestReads {
   role: string;
   legacy?: string;
   /** Comments already on the issue, e.g. an earlier status comment; none when not given. */
-  comments?: { id: number; body: string; bot?: boolean }[];
+  comments?: ListedComment[];
 }
 
 /**
