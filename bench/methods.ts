@@ -1,0 +1,172 @@
+/**
+ * The five ways to mirror a list of images that the bench compares. Each one gets the same job
+ * (source host as the tools see it, target host, the tags to copy) and mirrors every
+ * `SOURCE/<repo>:<tag>` to `TARGET/mirror/<repo>:<tag>`.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { RegistryAuth } from "../test/harness/registry.js";
+import { pool } from "./pool.js";
+import { TARGET_NAMESPACE } from "./sets.js";
+import { run } from "./spawn.js";
+
+/** What to mirror, as the tools see it. */
+export interface MirrorJob {
+  /** "127.0.0.1:PORT" of the source (the WAN proxy in WAN mode). */
+  source: string;
+  /** "127.0.0.1:PORT" of the target. */
+  target: string;
+  entries: ReadonlyArray<{ repo: string; tag: string }>;
+  /** Every tag each source repository has; `skopeo sync` of a whole repository copies all of them. */
+  sourceTags: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Everything a method needs for one run. */
+export interface MethodContext {
+  job: MirrorJob;
+  targetAuth: RegistryAuth;
+  /** A containers auth file holding the target's credentials. */
+  authFile: string;
+  /** An empty directory for this run's files. */
+  scratch: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** One way of mirroring. */
+export interface Method {
+  id: "seed" | "skopeo-seq" | "skopeo-par8" | "skopeo-sync" | "mirrorbot";
+  label: string;
+  /** Why it cannot run here, or null when it can. */
+  unavailable(): Promise<string | null>;
+  /** Write what the run needs (outside the measured time). */
+  prepare?(ctx: MethodContext): Promise<void>;
+  run(ctx: MethodContext): Promise<void>;
+}
+
+const SRC_FLAGS = ["--src-tls-verify=false"];
+const dstFlags = (ctx: MethodContext) => ["--dest-tls-verify=false", "--dest-authfile", ctx.authFile];
+const srcRef = (ctx: MethodContext, e: { repo: string; tag: string }) => `docker://${ctx.job.source}/${e.repo}:${e.tag}`;
+const dstRef = (ctx: MethodContext, e: { repo: string; tag: string }) => `docker://${ctx.job.target}/${TARGET_NAMESPACE}/${e.repo}:${e.tag}`;
+
+const skopeo = (ctx: MethodContext, args: string[]) => run("skopeo", args, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+const always = async () => null;
+
+function copyAll(ctx: MethodContext, e: { repo: string; tag: string }): Promise<void> {
+  return skopeo(ctx, ["copy", "--all", ...SRC_FLAGS, ...dstFlags(ctx), srcRef(ctx, e), dstRef(ctx, e)]);
+}
+
+/** 1. What `docker pull` / `tag` / `push` in a shell loop does: stage every image on disk, then push it. */
+const seed: Method = {
+  id: "seed",
+  label: "1 seed-style pull/push",
+  unavailable: always,
+  async run(ctx) {
+    for (const [i, e] of ctx.job.entries.entries()) {
+      const dir = join(ctx.scratch, `image-${i}`);
+      await skopeo(ctx, ["copy", "--all", ...SRC_FLAGS, srcRef(ctx, e), `dir:${dir}`]);
+      await skopeo(ctx, ["copy", "--all", ...dstFlags(ctx), `dir:${dir}`, dstRef(ctx, e)]);
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+/** 2. One `skopeo copy --all` per image, one after the other. */
+const skopeoSeq: Method = {
+  id: "skopeo-seq",
+  label: "2 skopeo copy, sequential",
+  unavailable: always,
+  async run(ctx) {
+    for (const e of ctx.job.entries) await copyAll(ctx, e);
+  },
+};
+
+/** 3. Eight `skopeo copy --all` at a time. */
+const skopeoPar8: Method = {
+  id: "skopeo-par8",
+  label: "3 skopeo copy, 8 parallel",
+  unavailable: always,
+  run: (ctx) => pool(ctx.job.entries, 8, (e) => copyAll(ctx, e)),
+};
+
+/**
+ * 4. `skopeo sync` per source repository. sync names a destination by the source's last path
+ * component only (library/nginx and bitnami/nginx would both land in DEST/nginx), so each
+ * repository is synced into TARGET/mirror/<namespace>, which gives the same names as the
+ * other methods. A repository is synced whole when every tag it has is wanted, else tag by tag.
+ */
+const skopeoSync: Method = {
+  id: "skopeo-sync",
+  label: "4 skopeo sync",
+  unavailable: always,
+  async run(ctx) {
+    const byRepo = new Map<string, string[]>();
+    for (const e of ctx.job.entries) byRepo.set(e.repo, [...(byRepo.get(e.repo) ?? []), e.tag]);
+    for (const [repo, tags] of byRepo) {
+      const all = ctx.job.sourceTags.get(repo) ?? [];
+      const whole = all.length === tags.length && all.every((t) => tags.includes(t));
+      const dest = `${ctx.job.target}/${TARGET_NAMESPACE}/${dirname(repo)}`;
+      const sources = whole ? [`${ctx.job.source}/${repo}`] : tags.map((t) => `${ctx.job.source}/${repo}:${t}`);
+      for (const source of sources) {
+        await skopeo(ctx, ["sync", "--all", "--src", "docker", "--dest", "docker", ...SRC_FLAGS, ...dstFlags(ctx), source, dest]);
+      }
+    }
+  },
+};
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** The built CLI the lead's engine provides. */
+export const MIRRORBOT_CLI = join(ROOT, "dist", "src", "cli", "main.js");
+const USER_ENV = "BENCH_TARGET_USERNAME";
+const PASSWORD_ENV = "BENCH_TARGET_PASSWORD";
+
+function mirrorbotConfig(ctx: MethodContext): string {
+  // JSON is YAML; the engine validates it with its own schema.
+  return JSON.stringify(
+    {
+      targets: [
+        {
+          name: "bench",
+          registry: ctx.job.target,
+          namespace: TARGET_NAMESPACE,
+          naming: { style: "nested" },
+          tlsVerify: false,
+          credentials: { usernameEnv: USER_ENV, passwordEnv: PASSWORD_ENV },
+        },
+      ],
+      sources: [{ registry: ctx.job.source, tlsVerify: false }],
+    },
+    null,
+    2,
+  );
+}
+
+/** 5. `mirrorbot sync` from the built CLI, as a subprocess, credentials in the environment. */
+const mirrorbot: Method = {
+  id: "mirrorbot",
+  label: "5 mirrorbot sync",
+  async unavailable() {
+    if (!existsSync(MIRRORBOT_CLI)) return `not built: ${MIRRORBOT_CLI} is missing (npx tsc -p tsconfig.json)`;
+    const ok = await new Promise<boolean>((done) => {
+      execFile(process.execPath, [MIRRORBOT_CLI, "sync", "--help"], { timeout: 30_000 }, (err) => done(err === null));
+    });
+    return ok ? null : '"mirrorbot sync" is not available yet in the built CLI';
+  },
+  async prepare(ctx) {
+    await writeFile(join(ctx.scratch, "images.txt"), ctx.job.entries.map((e) => `${ctx.job.source}/${e.repo}:${e.tag}\n`).join(""));
+    await writeFile(join(ctx.scratch, "mirrorbot.yml"), mirrorbotConfig(ctx));
+  },
+  async run(ctx) {
+    const images = join(ctx.scratch, "images.txt");
+    const config = join(ctx.scratch, "mirrorbot.yml");
+    const env = { ...process.env, [USER_ENV]: ctx.targetAuth.username, [PASSWORD_ENV]: ctx.targetAuth.password };
+    const args = [MIRRORBOT_CLI, "sync", images, "--config", config, "--result", join(ctx.scratch, "result.json")];
+    await run(process.execPath, args, { env, timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+  },
+};
+
+/** All methods, in report order. */
+export const METHODS: readonly Method[] = [seed, skopeoSeq, skopeoPar8, skopeoSync, mirrorbot];
