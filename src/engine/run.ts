@@ -8,7 +8,7 @@ import { type RegistryClient, RegistryError } from "./registry-client.js";
 import { isTransient, readBlobs, type Resolution, resolveTask } from "./resolve.js";
 import type { TaskResult } from "./result.js";
 import { withRetry } from "./retry.js";
-import { type BlobNeed, blobsToUpload, pickNext } from "./schedule.js";
+import { type BlobNeed, blobsToUpload, pickNext, repositoryKey } from "./schedule.js";
 import { type CopyRequest, SkopeoError, skopeoCopy } from "./skopeo.js";
 import type { SyncTask } from "./tasks.js";
 
@@ -48,6 +48,7 @@ const RESOLVE_CONCURRENCY = 32;
 
 interface CopyJob {
   id: number;
+  target: string;
   task: SyncTask;
   repo: string;
   ledger: BlobLedger;
@@ -116,7 +117,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
           if (ledger.has(b.digest, task.targetRepo) || ledger.sourceFor(b.digest) !== undefined) return;
           if (await client.headBlob(task.targetRepo, b.digest)) ledger.record(b.digest, task.targetRepo);
         });
-        jobs.push({ id: task.id, task, repo: task.targetRepo, ledger, blobs: source.blobs, size: source.size, resolution, startedAt: startedAt.get(task.id)! });
+        jobs.push({ id: task.id, target: task.target.registry, task, repo: task.targetRepo, ledger, blobs: source.blobs, size: source.size, resolution, startedAt: startedAt.get(task.id)! });
       } catch (error) {
         finish(baseResult(task, startedAt, { status: "failed", sourceDigest: resolution.sourceDigest, error: describeError(error, registries) }), task.id);
       }
@@ -298,22 +299,25 @@ function describeError(error: unknown, registries: Registries): string {
  */
 async function schedule(jobs: CopyJob[], limit: number, run: (job: CopyJob) => Promise<void>): Promise<void> {
   const waiting = [...jobs];
-  const inFlight = new Map<number, Promise<number>>();
+  const inFlight = new Map<number, Promise<CopyJob>>();
+  const busy = new Set<string>();
   while (waiting.length > 0 || inFlight.size > 0) {
     while (inFlight.size < limit) {
-      const next = pickNext(waiting);
+      const next = pickNext(waiting, busy);
       if (!next) break;
       waiting.splice(waiting.indexOf(next), 1);
       // Claim now, not when the copy starts, so the next pick already sees these uploads.
       next.ledger.claim(next.id, blobsToUpload(next).map((b) => b.digest));
-      inFlight.set(next.id, run(next).then(() => next.id));
+      busy.add(repositoryKey(next));
+      inFlight.set(next.id, run(next).then(() => next));
     }
     if (inFlight.size === 0) {
-      // Unreachable: waiting jobs only wait on in-flight uploads. Guard anyway: never spin.
+      // Unreachable: waiting jobs only wait on in-flight uploads and repositories. Guard anyway: never spin.
       throw new Error(`internal: ${waiting.length} copies blocked with nothing in flight`);
     }
     const done = await Promise.race(inFlight.values());
-    inFlight.delete(done);
+    inFlight.delete(done.id);
+    busy.delete(repositoryKey(done));
   }
 }
 

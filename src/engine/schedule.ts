@@ -9,6 +9,8 @@ export interface BlobNeed {
 /** The part of a copy job the scheduler looks at. */
 export interface SchedulableJob {
   id: number;
+  /** Target registry host; with `repo` it names the repository a copy writes to. */
+  target: string;
   /** Target repository, e.g. "mirror/nginx". */
   repo: string;
   /** The ledger of the job's target registry. */
@@ -27,14 +29,23 @@ export function canStart(job: SchedulableJob): boolean {
   return blobsToUpload(job).every((b) => !job.ledger.uploadingElsewhere(b.digest, job.id));
 }
 
+/** One copy per target repository at a time: distribution races when two PUT the same manifests into one repository. */
+export function repositoryKey(job: SchedulableJob): string {
+  return `${job.target}/${job.repo}`;
+}
+
 /**
  * Pick the next job to start, or undefined when every waiting job must wait.
+ *
+ * A job never starts while another copy into the same repository is in flight: two skopeo
+ * runs pushing the same index under two tags of one repository race in distribution's
+ * storage ("manifest blob unknown", or a manifest list stored under a new digest).
  *
  * Among startable jobs it prefers the one whose uploads the most other waiting jobs also
  * need (weighted by size): uploading a shared base layer first unblocks everyone else,
  * who then mount it instead of uploading it again.
  */
-export function pickNext<J extends SchedulableJob>(waiting: readonly J[]): J | undefined {
+export function pickNext<J extends SchedulableJob>(waiting: readonly J[], busyRepositories: ReadonlySet<string> = new Set()): J | undefined {
   const demand = new Map<string, number>();
   for (const job of waiting) {
     for (const b of job.blobs) demand.set(b.digest, (demand.get(b.digest) ?? 0) + 1);
@@ -42,7 +53,7 @@ export function pickNext<J extends SchedulableJob>(waiting: readonly J[]): J | u
   let best: J | undefined;
   let bestScore = -1;
   for (const job of waiting) {
-    if (!canStart(job)) continue;
+    if (busyRepositories.has(repositoryKey(job)) || !canStart(job)) continue;
     // demand counts the job itself, so a blob nobody else needs scores 0.
     const score = blobsToUpload(job).reduce((sum, b) => sum + b.size * ((demand.get(b.digest) ?? 1) - 1), 0);
     if (score > bestScore) {

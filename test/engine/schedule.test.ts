@@ -8,10 +8,10 @@ const own = (n: number) => ({ digest: `sha256:own${n}`, size: 5 });
 
 function jobs(ledger: BlobLedger): SchedulableJob[] {
   return [
-    { id: 0, repo: "m/a", ledger, blobs: [base, own(0)] },
-    { id: 1, repo: "m/b", ledger, blobs: [base, runtime, own(1)] },
-    { id: 2, repo: "m/c", ledger, blobs: [base, runtime, own(2)] },
-    { id: 3, repo: "m/d", ledger, blobs: [own(3)] },
+    { id: 0, target: "t", repo: "m/a", ledger, blobs: [base, own(0)] },
+    { id: 1, target: "t", repo: "m/b", ledger, blobs: [base, runtime, own(1)] },
+    { id: 2, target: "t", repo: "m/c", ledger, blobs: [base, runtime, own(2)] },
+    { id: 3, target: "t", repo: "m/d", ledger, blobs: [own(3)] },
   ];
 }
 
@@ -48,4 +48,16 @@ describe("blob scheduling", () => {
     ledger.release(1);
     expect(canStart(all[0]!)).toBe(true);
   });
+
+  it("never starts a second copy into a repository that has one in flight", () => {
+    const ledger = new BlobLedger();
+    const sameRepo = [
+      { id: 7, target: "t", repo: "m/nginx", ledger, blobs: [own(7)] },
+      { id: 8, target: "t", repo: "m/redis", ledger, blobs: [own(8)] },
+    ];
+    expect(pickNext(sameRepo, new Set(["t/m/nginx"]))?.id).toBe(8);
+    expect(pickNext(sameRepo, new Set(["t/m/nginx", "t/m/redis"]))).toBeUndefined();
+    expect(pickNext(sameRepo, new Set(["other/m/nginx", "t/m/redis"]))?.id).toBe(7);
+  });
 });
+

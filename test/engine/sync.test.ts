@@ -334,5 +334,14 @@ describe("mirrorbot sync", () => {
       `mirrorbot sync: targets[1] "two": registry ${target.host} is already a target with credentials TARGET_USER/TARGET_PASSWORD; use one login per registry (e.g. one robot account for every project)\n`,
     );
   }, TIMEOUT);
+
+  it("copies many tags of one index into one repository with the source digest for every tag", async () => {
+    const tags = Array.from({ length: 10 }, (_, i) => `1.${i}`);
+    const seeded = await seedImages(source, tags.map((tag) => ({ repo: "library/tags", tag, platforms: multiArch })));
+    await writeImages(tags.map((tag) => `${source.host}/library/tags:${tag}`));
+    const out = await sync(["--concurrency", "8"]);
+    expect(out.code).toBe(0);
+    for (const tag of tags) expect(await targetDigest(`mirror/library_tags:${tag}`)).toBe(seeded[0]!.digest);
+  }, TIMEOUT);
 });
 
