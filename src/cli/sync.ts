@@ -40,7 +40,8 @@ Options:
                        nginx:1.26, or a line number of FILE
       --force          copy even when the target is up to date
       --dry-run        show what would be copied or skipped; change nothing
-      --concurrency N  copies in flight at once [engine.concurrency, 4]
+      --concurrency N  copies in flight at once, or "auto": 4 for a near source,
+                       8 for a far one [engine.concurrency, auto]
       --retries N      extra attempts for transient failures [engine.retries, 3]
       --result PATH    write result.json (schema: docs/result-json.md)
       --summary PATH   append a Markdown summary (e.g. "$GITHUB_STEP_SUMMARY")
@@ -74,7 +75,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       writeLine(io.stdout, usage);
       return EXIT.ok;
     }
-    const concurrency = positiveInt(values.concurrency, "--concurrency");
+    const concurrency = values.concurrency === "auto" ? "auto" : positiveInt(values.concurrency, "--concurrency");
     const retries = nonNegativeInt(values.retries, "--retries");
 
     const analysis = await analyzeOrExit("sync", positionals[0], values.config, io);

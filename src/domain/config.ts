@@ -240,7 +240,12 @@ const defaultsSchema = z
 
 const engineSchema = z
   .strictObject({
-    concurrency: z.int().min(1).max(64).default(4).describe("copies in flight at once"),
+    concurrency: z
+      .union([z.literal("auto"), z.int().min(1).max(64)], {
+        error: (iss) => `expected "auto" or a whole number from 1 to 64, got ${kindOf(iss.input)}`,
+      })
+      .default("auto")
+      .describe('copies in flight at once; "auto": 4 when the source registry answers within 50 ms, 8 when it is farther away (latency-bound copies overlap better)'),
     retries: z.int().min(0).max(10).default(3).describe("retries of a copy after a transient failure"),
   })
   .describe("how the copies run");

@@ -21,8 +21,8 @@ export interface RunOptions {
   force?: boolean;
   /** Plan only: resolve digests and report what would be copied; send no writes. */
   dryRun?: boolean;
-  /** Copies in flight at once (HEADs run wider). */
-  concurrency?: number;
+  /** Copies in flight at once (HEADs run wider); "auto" picks by the source's latency. */
+  concurrency?: number | "auto";
   /** Extra attempts for transient failures. */
   retries?: number;
   /** First backoff delay; tests shrink it. */
@@ -75,10 +75,14 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   };
 
   // 1. Resolve every task with HEADs, wide: they are cheap and latency-bound.
+  let fastestResolveMs = Number.POSITIVE_INFINITY;
   const resolutions = await mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
-    startedAt.set(task.id, Date.now());
+    const started = Date.now();
+    startedAt.set(task.id, started);
     progress.start({ source: canonical(task.source), target: task.targetReference });
-    return resolveWithRetry(task, registries, options.force ?? false, retries, options.retryBaseMs, log);
+    const resolution = await resolveWithRetry(task, registries, options.force ?? false, retries, options.retryBaseMs, log);
+    fastestResolveMs = Math.min(fastestResolveMs, Date.now() - started);
+    return resolution;
   });
 
   if (options.dryRun) {
@@ -125,7 +129,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     jobs.sort((a, b) => a.id - b.id);
 
     // 4. Copy, scheduled by blob.
-    await schedule(jobs, options.concurrency ?? 4, async (job) => {
+    await schedule(jobs, copyConcurrency(options.concurrency ?? "auto", fastestResolveMs), async (job) => {
       const result = await copyJob(job, registries, retries, options, log);
       finish(result, job.id);
     });
@@ -320,6 +324,20 @@ async function schedule(jobs: CopyJob[], limit: number, run: (job: CopyJob) => P
     busy.delete(repositoryKey(done));
   }
 }
+
+/**
+ * Copies in flight. On a near source the machine's CPU is the limit (the target hashes every
+ * byte), and more than 4 copies only add contention; on a far one each copy spends much of
+ * its time waiting on round trips, and 8 overlap them better. The fastest resolve (two HEADs
+ * at once) is the round trip without queueing. Measured with the bench: loopback 4 -> 3.1 s,
+ * 8 -> 3.3 s; 100 ms RTT at 100 Mbit/s 4 -> 19.1 s, 8 -> 18.0 s.
+ */
+export function copyConcurrency(setting: number | "auto", fastestResolveMs: number): number {
+  if (setting !== "auto") return setting;
+  return fastestResolveMs > FAR_SOURCE_MS ? 8 : 4;
+}
+
+const FAR_SOURCE_MS = 50;
 
 /** Map with at most `limit` calls in flight; results keep input order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

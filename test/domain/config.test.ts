@@ -40,7 +40,7 @@ describe("parseConfig defaults", () => {
       sources: [],
       policy: { allow: ["**"], deny: [], maxImagesPerRequest: 10, syncPermission: "write", requestsPerHour: 5 },
       defaults: { platforms: [] },
-      engine: { concurrency: 4, retries: 3 },
+      engine: { concurrency: "auto", retries: 3 },
       notify: [],
       app: { closeIssueOnSuccess: true, workflow: "mirror.yml", imagesFile: "images.txt" },
     });
@@ -286,7 +286,7 @@ describe("loadConfig", () => {
     await mkdir(join(repo, ".github"));
     await writeFile(join(repo, ".github/mirrorbot.yml"), "engine: {concurrency: many}\n");
     await expect(loadConfig(undefined, { cwd: repo })).rejects.toThrow(
-      `${FILE}: engine.concurrency: expected a number, got a string`,
+      `${FILE}: engine.concurrency: expected "auto" or a whole number from 1 to 64, got a string`,
     );
   });
 

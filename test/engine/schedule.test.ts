@@ -61,3 +61,12 @@ describe("blob scheduling", () => {
   });
 });
 
+
+describe("copy concurrency", () => {
+  it("auto picks 4 for a near source and 8 for a far one; a number is kept", async () => {
+    const { copyConcurrency } = await import("../../src/engine/run.js");
+    expect(copyConcurrency("auto", 3)).toBe(4);
+    expect(copyConcurrency("auto", 210)).toBe(8);
+    expect(copyConcurrency(2, 210)).toBe(2);
+  });
+});
