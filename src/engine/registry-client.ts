@@ -164,6 +164,8 @@ export class RegistryClient {
   readonly registry: string;
   readonly baseUrl: string;
   readonly stats: RegistryStats = newStats();
+  /** The quickest answer seen, in ms: the round trip without queueing (loopback ~1, a far registry 100+). */
+  fastestResponseMs = Number.POSITIVE_INFINITY;
   private readonly credentials: Credentials | null;
   private readonly userAgent: string;
   private readonly timeoutMs: number;
@@ -293,7 +295,10 @@ export class RegistryClient {
     this.stats.requests++;
     this.stats[kind]++;
     try {
-      return await fetch(url, { ...init, redirect: init.method === "GET" || init.method === "HEAD" ? "follow" : "manual", signal: AbortSignal.timeout(this.timeoutMs) });
+      const started = performance.now();
+      const res = await fetch(url, { ...init, redirect: init.method === "GET" || init.method === "HEAD" ? "follow" : "manual", signal: AbortSignal.timeout(this.timeoutMs) });
+      this.fastestResponseMs = Math.min(this.fastestResponseMs, performance.now() - started);
+      return res;
     } catch (err) {
       throw this.networkError(err);
     }

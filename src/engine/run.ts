@@ -75,14 +75,10 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   };
 
   // 1. Resolve every task with HEADs, wide: they are cheap and latency-bound.
-  let fastestResolveMs = Number.POSITIVE_INFINITY;
   const resolutions = await mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
-    const started = Date.now();
-    startedAt.set(task.id, started);
+    startedAt.set(task.id, Date.now());
     progress.start({ source: canonical(task.source), target: task.targetReference });
-    const resolution = await resolveWithRetry(task, registries, options.force ?? false, retries, options.retryBaseMs, log);
-    fastestResolveMs = Math.min(fastestResolveMs, Date.now() - started);
-    return resolution;
+    return resolveWithRetry(task, registries, options.force ?? false, retries, options.retryBaseMs, log);
   });
 
   if (options.dryRun) {
@@ -129,7 +125,9 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     jobs.sort((a, b) => a.id - b.id);
 
     // 4. Copy, scheduled by blob.
-    await schedule(jobs, copyConcurrency(options.concurrency ?? "auto", fastestResolveMs), async (job) => {
+    // The farthest source decides: its copies are the ones that wait on round trips.
+    const sourceRoundTripMs = Math.max(0, ...jobs.map((j) => registries.get(j.task.source.domain).client.fastestResponseMs).filter(Number.isFinite));
+    await schedule(jobs, copyConcurrency(options.concurrency ?? "auto", sourceRoundTripMs), async (job) => {
       const result = await copyJob(job, registries, retries, options, log);
       finish(result, job.id);
     });
@@ -328,13 +326,14 @@ async function schedule(jobs: CopyJob[], limit: number, run: (job: CopyJob) => P
 /**
  * Copies in flight. On a near source the machine's CPU is the limit (the target hashes every
  * byte), and more than 4 copies only add contention; on a far one each copy spends much of
- * its time waiting on round trips, and 8 overlap them better. The fastest resolve (two HEADs
- * at once) is the round trip without queueing. Measured with the bench: loopback 4 -> 3.1 s,
- * 8 -> 3.3 s; 100 ms RTT at 100 Mbit/s 4 -> 19.1 s, 8 -> 18.0 s.
+ * its time waiting on round trips, and 8 overlap them better. The source's quickest answer
+ * is its round trip without queueing (a whole resolve is not: on a busy loopback it queues
+ * past 50 ms). Measured with the bench: loopback 4 -> 3.1 s, 8 -> 3.3 s; 100 ms RTT at
+ * 100 Mbit/s 4 -> 19.1 s, 8 -> 18.0 s.
  */
-export function copyConcurrency(setting: number | "auto", fastestResolveMs: number): number {
+export function copyConcurrency(setting: number | "auto", sourceRoundTripMs: number): number {
   if (setting !== "auto") return setting;
-  return fastestResolveMs > FAR_SOURCE_MS ? 8 : 4;
+  return sourceRoundTripMs > FAR_SOURCE_MS ? 8 : 4;
 }
 
 const FAR_SOURCE_MS = 50;
