@@ -92,11 +92,6 @@ export function explain(error: RegistryError, side: "source" | "target", task: S
   return `${side} ${name}: ${error.message}`;
 }
 
-/** Re-export for the runner: whether a resolve failure is worth retrying. */
-export function isTransient(error: unknown): boolean {
-  return (error instanceof ResolveError || error instanceof RegistryError) && error.transient;
-}
-
 /** Read an image's blob list (config and layers of every platform copied) and its total size. */
 export async function readBlobs(
   registries: Registries,

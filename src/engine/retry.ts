@@ -18,6 +18,14 @@ export interface RetryOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The engine's errors (RegistryError, ResolveError, SkopeoError) each say whether trying again
+ * may help; anything else (a bug, a usage error) is permanent.
+ */
+export function isTransient(error: unknown): boolean {
+  return error instanceof Error && (error as { transient?: unknown }).transient === true;
+}
+
 /** Exponential backoff with "equal jitter": delay n is random in [c/2, c], c = min(max, base * 2^n). */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);

@@ -4,12 +4,12 @@ import { BlobLedger } from "./blob-ledger.js";
 import type { Progress } from "./progress.js";
 import { redact } from "./redact.js";
 import type { Registries } from "./registries.js";
-import { type RegistryClient, RegistryError } from "./registry-client.js";
-import { isTransient, readBlobs, type Resolution, resolveTask } from "./resolve.js";
+import type { RegistryClient } from "./registry-client.js";
+import { readBlobs, type Resolution, resolveTask } from "./resolve.js";
 import type { TaskResult } from "./result.js";
-import { withRetry } from "./retry.js";
+import { isTransient, type RetryOptions, withRetry } from "./retry.js";
 import { type BlobNeed, blobsToUpload, pickNext, repositoryKey } from "./schedule.js";
-import { type CopyRequest, SkopeoError, skopeoCopy } from "./skopeo.js";
+import { type CopyRequest, skopeoCopy } from "./skopeo.js";
 import type { SyncTask } from "./tasks.js";
 
 /** How a sync runs. */
@@ -65,7 +65,6 @@ interface CopyJob {
  */
 export async function runSync(options: RunOptions): Promise<{ results: TaskResult[]; dryRun: DryRunLine[] }> {
   const { tasks, registries, progress } = options;
-  const retries = options.retries ?? 3;
   const log = options.log ?? (() => undefined);
   const results = new Map<number, TaskResult>();
   const startedAt = new Map<number, number>();
@@ -78,7 +77,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   const resolutions = await mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
     startedAt.set(task.id, Date.now());
     progress.start({ source: canonical(task.source), target: task.targetReference });
-    return resolveWithRetry(task, registries, options.force ?? false, retries, options.retryBaseMs, log);
+    return resolveWithRetry(task, registries, options);
   });
 
   if (options.dryRun) {
@@ -105,12 +104,10 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     const jobs: CopyJob[] = [];
     await mapLimit(copies, 8, async ({ task, resolution }) => {
       try {
-        const source = await withRetry(() => readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest), {
-          retries,
-          baseMs: options.retryBaseMs ?? 1000,
-          isTransient,
-          onRetry: (error, attempt, delayMs) => log({ task: task.targetReference, attempt, delayMs, error: describeError(error, registries) }, "retrying"),
-        });
+        const source = await withRetry(
+          () => readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest),
+          retryPolicy(task, registries, options),
+        );
         const ledger = ledgerFor(task.target.registry);
         const { client } = registries.get(task.target.registry);
         await mapLimit(source.blobs, 8, async (b) => {
@@ -128,7 +125,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     // The farthest source decides: its copies are the ones that wait on round trips.
     const sourceRoundTripMs = Math.max(0, ...jobs.map((j) => registries.get(j.task.source.domain).client.fastestResponseMs).filter(Number.isFinite));
     await schedule(jobs, copyConcurrency(options.concurrency ?? "auto", sourceRoundTripMs), async (job) => {
-      const result = await copyJob(job, registries, retries, options, log);
+      const result = await copyJob(job, registries, options, log);
       finish(result, job.id);
     });
   }
@@ -136,21 +133,20 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   return { results: tasks.map((t) => results.get(t.id)!).filter(Boolean), dryRun: [] };
 }
 
-async function resolveWithRetry(
-  task: SyncTask,
-  registries: Registries,
-  force: boolean,
-  retries: number,
-  retryBaseMs: number | undefined,
-  log: NonNullable<RunOptions["log"]>,
-): Promise<Resolution> {
+/** How every step of a task retries: same budget, same backoff, one log line per retry. */
+function retryPolicy(task: SyncTask, registries: Registries, options: RunOptions, message = "retrying"): RetryOptions {
+  const log = options.log ?? (() => undefined);
+  return {
+    retries: options.retries ?? 3,
+    baseMs: options.retryBaseMs ?? 1000,
+    isTransient,
+    onRetry: (error, attempt, delayMs) => log({ task: task.targetReference, attempt, delayMs, error: describeError(error, registries) }, message),
+  };
+}
+
+async function resolveWithRetry(task: SyncTask, registries: Registries, options: RunOptions): Promise<Resolution> {
   try {
-    return await withRetry(() => resolveTask(task, registries, force), {
-      retries,
-      baseMs: retryBaseMs ?? 1000,
-      isTransient,
-      onRetry: (error, attempt, delayMs) => log({ task: task.targetReference, attempt, delayMs, error: describeError(error, registries) }, "retrying"),
-    });
+    return await withRetry(() => resolveTask(task, registries, options.force ?? false), retryPolicy(task, registries, options));
   } catch (error) {
     return { kind: "fail", error: describeError(error, registries), sourceDigest: null, transient: isTransient(error) };
   }
@@ -185,7 +181,6 @@ async function learnTargetBlobs(
 async function copyJob(
   job: CopyJob,
   registries: Registries,
-  retries: number,
   options: RunOptions,
   log: NonNullable<RunOptions["log"]>,
 ): Promise<TaskResult> {
@@ -198,8 +193,9 @@ async function copyJob(
       async () => {
         await premount(job, target.client, log);
         // Bytes skopeo will send: what the repository still lacks after mounting.
-        uploaded = job.blobs.filter((b) => !job.ledger.has(b.digest, job.repo)).reduce((n, b) => n + b.size, 0);
-        job.ledger.claim(job.id, job.blobs.filter((b) => !job.ledger.has(b.digest, job.repo)).map((b) => b.digest));
+        const missing = job.blobs.filter((b) => !job.ledger.has(b.digest, job.repo));
+        uploaded = missing.reduce((n, b) => n + b.size, 0);
+        job.ledger.claim(job.id, missing.map((b) => b.digest));
         const request: CopyRequest = {
           // By digest: a tag that moves mid-run must not change what we verify against.
           source: { reference: `${task.source.domain}/${task.source.path}@${resolution.sourceDigest}`, tlsVerify: source.tlsVerify, authFile: registries.authFile },
@@ -210,18 +206,9 @@ async function copyJob(
         };
         await skopeoCopy(request);
       },
-      {
-        retries,
-        baseMs: options.retryBaseMs ?? 1000,
-        isTransient: (e) => (e instanceof SkopeoError || e instanceof RegistryError) && e.transient,
-        onRetry: (error, attempt, delayMs) => log({ task: task.targetReference, attempt, delayMs, error: describeError(error, registries) }, "retrying copy"),
-      },
+      retryPolicy(task, registries, options, "retrying copy"),
     );
-    const after = await withRetry(() => target.client.headManifest(task.targetRepo, task.targetTag), {
-      retries,
-      baseMs: options.retryBaseMs ?? 1000,
-      isTransient,
-    });
+    const after = await withRetry(() => target.client.headManifest(task.targetRepo, task.targetTag), retryPolicy(task, registries, options));
     for (const b of job.blobs) job.ledger.record(b.digest, job.repo);
     if (after?.digest !== resolution.sourceDigest) {
       return result(job, "failed", after?.digest ?? null, uploaded, `digest mismatch after copy: expected ${resolution.sourceDigest}, target has ${after?.digest ?? "nothing"}`);
