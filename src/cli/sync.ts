@@ -15,6 +15,7 @@ import { formatPlatform } from "../domain/platform.js";
 import { DEFAULT_CONFIG_PATH } from "../domain/config.js";
 import { policyDiagnostics } from "../domain/policy.js";
 import { CredentialsError } from "../engine/credentials.js";
+import { oneLine } from "../engine/redact.js";
 import { notify } from "../engine/notify.js";
 import { createProgress } from "../engine/progress.js";
 import { Registries } from "../engine/registries.js";
@@ -203,14 +204,6 @@ function dryRunLine({ task, resolution }: DryRunLine): string {
     case "fail":
       return `would fail  ${what}: ${resolution.error}`;
   }
-}
-
-/**
- * Fold any line breaks: text from a registry printed on a line of its own could start with
- * "::" and be run as a workflow command by GitHub Actions.
- */
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, " ");
 }
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {

@@ -1,3 +1,4 @@
+import { oneLine } from "./redact.js";
 import type { TaskResult } from "./result.js";
 import { formatDuration, humanBytes, shortDigest } from "./summary.js";
 
@@ -46,7 +47,7 @@ function tail(result: TaskResult): string {
     }
     case "failed":
       // One line per task even when skopeo's message spans several.
-      return `: ${(result.error ?? "failed without a reason").replace(/\s*[\r\n]+\s*/g, " ").trim()}`;
+      return `: ${oneLine(result.error ?? "failed without a reason").trim()}`;
   }
 }
 

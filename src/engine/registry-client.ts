@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { oneLine } from "./redact.js";
 
 /** Username and password (or token) for a registry. */
 export interface Credentials {
@@ -382,7 +383,7 @@ export class RegistryClient {
     const transient = res.status >= 500 || res.status === 429 || res.status === 408 || code === "TOOMANYREQUESTS";
     // One line, always: a registry's text on a line of its own could start with "::" and be
     // run as a workflow command by GitHub Actions.
-    const detail = this.redact(first?.message ? `${code}: ${first.message}` : (code ?? res.statusText)).replace(/\s*[\r\n]+\s*/g, " ");
+    const detail = oneLine(this.redact(first?.message ? `${code}: ${first.message}` : (code ?? res.statusText)));
     const message =
       res.status === 401
         ? `authentication failed for ${this.registry}: 401 ${code ?? "UNAUTHORIZED"}`
