@@ -149,6 +149,13 @@ describe("blobs", () => {
     expect(client.stats.blobHead).toBe(2);
   }, TIMEOUT);
 
+  it("hasTags tells a repository holding images from one the registry does not know", async () => {
+    const client = new RegistryClient({ registry: registries().target.host, tlsVerify: false, credentials: AUTH });
+    expect(await client.hasTags("mirror/nginx")).toBe(true);
+    expect(await client.hasTags("mirror/never-pushed")).toBe(false);
+    expect(client.stats.tagList).toBe(2);
+  }, TIMEOUT);
+
   it("mountBlob mounts a blob from another repository of the same registry", async () => {
     const { target } = registries();
     const client = new RegistryClient({ registry: target.host, tlsVerify: false, credentials: AUTH });

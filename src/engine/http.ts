@@ -1,0 +1,150 @@
+/**
+ * The registry client's transport: one HTTP/1.1 request on Node's http/https with keep-alive
+ * agents. Node's fetch costs about 1.2 ms of CPU per request against 0.3 ms here (measured
+ * with 400 HEADs on loopback), and a sync sends hundreds of HEADs while skopeo and the
+ * registries compete for the same cores.
+ */
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+
+/** What a request asks for. */
+export interface HttpInit {
+  method: string;
+  headers: Record<string, string>;
+  /** Covers connecting, the answer and reading the body. */
+  timeoutMs: number;
+  /** Follow 301/302/303/307/308 (GET and HEAD only), dropping Authorization on another origin. */
+  followRedirects: boolean;
+}
+
+/** An answer whose body has not been read yet. */
+export interface HttpResponse {
+  status: number;
+  statusText: string;
+  /** The URL that answered, after redirects. */
+  url: string;
+  headers: { get(name: string): string | null };
+  /** The whole body; rejects once it passes `limitBytes`. */
+  bytes(limitBytes?: number): Promise<Buffer>;
+  text(): Promise<string>;
+  /** Drop a small body unread; the connection is reused when the server allows. */
+  discard(): void;
+  /** Close the connection instead of reading a body we refuse. */
+  cancel(): void;
+}
+
+/** A body that grew past the caller's limit; the connection was closed. */
+export class HttpBodyTooLargeError extends Error {
+  override readonly name = "HttpBodyTooLargeError";
+}
+
+/** A request that got no answer in time; `name` matches what fetch throws. */
+export class HttpTimeoutError extends Error {
+  override readonly name = "TimeoutError";
+  readonly code = "TIMEOUT";
+}
+
+// Free sockets are unref'd by the agent, so idle connections never keep the process alive.
+const agents = {
+  "http:": new http.Agent({ keepAlive: true, maxSockets: 64 }),
+  "https:": new https.Agent({ keepAlive: true, maxSockets: 64 }),
+};
+
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** Send one request. Network errors reject with Node's error (its `code` says which). */
+export async function httpRequest(url: string, init: HttpInit): Promise<HttpResponse> {
+  const deadline = Date.now() + init.timeoutMs;
+  let current = new URL(url);
+  let headers = { ...init.headers };
+  for (let hop = 0; ; hop++) {
+    const res = await once(current, init.method, headers, deadline);
+    const location = res.headers.location;
+    const redirect = init.followRedirects && REDIRECTS.has(res.statusCode ?? 0) && location && hop < MAX_REDIRECTS;
+    if (!redirect) return wrap(res, current, deadline);
+    res.resume();
+    const next = new URL(location, current);
+    // Credentials are for the registry that asked for them, never for the host it sends us to.
+    if (next.origin !== current.origin) headers = withoutAuthorization(headers);
+    current = next;
+  }
+}
+
+function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== "authorization"));
+}
+
+function once(url: URL, method: string, headers: Record<string, string>, deadline: number): Promise<IncomingMessage> {
+  const agent = agents[url.protocol as keyof typeof agents];
+  if (!agent) return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
+  const client = url.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.request(url, { method, headers, agent });
+    const timer = setTimeout(() => req.destroy(new HttpTimeoutError(`no answer within the deadline`)), Math.max(0, deadline - Date.now()));
+    req.on("response", (res) => {
+      clearTimeout(timer);
+      resolve(res);
+    });
+    req.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.end();
+  });
+}
+
+function wrap(res: IncomingMessage, url: URL, deadline: number): HttpResponse {
+  let consumed = false;
+  const take = (): void => {
+    if (consumed) throw new Error("body already read");
+    consumed = true;
+  };
+  const bytes = (limitBytes = Number.POSITIVE_INFINITY): Promise<Buffer> => {
+    take();
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let length = 0;
+      const timer = setTimeout(() => res.destroy(new HttpTimeoutError("body not received within the deadline")), Math.max(0, deadline - Date.now()));
+      res.on("data", (chunk: Buffer) => {
+        length += chunk.length;
+        if (length > limitBytes) {
+          res.destroy(new HttpBodyTooLargeError(`body larger than ${limitBytes} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks, length));
+      });
+      res.on("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  };
+  return {
+    status: res.statusCode ?? 0,
+    statusText: res.statusMessage ?? "",
+    url: url.toString(),
+    headers: {
+      get(name) {
+        const value = res.headers[name.toLowerCase()];
+        if (value === undefined) return null;
+        return Array.isArray(value) ? value.join(", ") : value;
+      },
+    },
+    bytes,
+    text: async () => (await bytes()).toString("utf8"),
+    discard() {
+      if (consumed) return;
+      consumed = true;
+      res.resume();
+    },
+    cancel() {
+      consumed = true;
+      res.destroy();
+    },
+  };
+}
