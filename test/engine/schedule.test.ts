@@ -16,9 +16,23 @@ function jobs(ledger: BlobLedger): SchedulableJob[] {
 }
 
 describe("blob scheduling", () => {
-  it("starts first the job whose uploads the most others share", () => {
+  it("starts first the job that unblocks the most waiting work per byte it uploads", () => {
+    // a uploads 25, and its base (20) is wanted by 2 others: 40 / 25 = 1.6 per byte.
+    // b and c upload 35, with base x 2 + runtime x 1 = 50 shared: 1.43. d shares nothing.
     const ledger = new BlobLedger();
-    expect(pickNext(jobs(ledger))?.id).toBe(1);
+    expect(pickNext(jobs(ledger))?.id).toBe(0);
+  });
+
+  it("a multi-arch image waits behind a small image carrying the same shared base", () => {
+    const ledger = new BlobLedger();
+    const arm = { digest: "sha256:base-arm64", size: 20 };
+    const waiting: SchedulableJob[] = [
+      { id: 0, target: "t", repo: "m/nginx", ledger, blobs: [base, arm, own(0)] },
+      { id: 1, target: "t", repo: "m/alpine", ledger, blobs: [base, own(1)] },
+      ...[2, 3, 4].map((id) => ({ id, target: "t", repo: `m/app${id}`, ledger, blobs: [base, own(id)] })),
+    ];
+    // nginx: 4 x 20 shared for 45 uploaded (1.8); alpine: 4 x 20 for 25 (3.2). Others tie alpine.
+    expect(pickNext(waiting)?.id).toBe(1);
   });
 
   it("holds back jobs that would upload a blob already in flight, but not unrelated ones", () => {
