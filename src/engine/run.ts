@@ -9,7 +9,7 @@ import { readBlobs, type Resolution, resolveTask } from "./resolve.js";
 import type { TaskResult } from "./result.js";
 import { isTransient, type RetryOptions, withRetry } from "./retry.js";
 import { type BlobNeed, blobsToUpload, pickNext, repositoryKey } from "./schedule.js";
-import { type CopyRequest, skopeoCopy } from "./skopeo.js";
+import { type CopyRequest, prepareCopies, skopeoCopy } from "./skopeo.js";
 import type { SyncTask } from "./tasks.js";
 
 /** How a sync runs. */
@@ -77,7 +77,9 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   const resolutions = await mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
     startedAt.set(task.id, Date.now());
     progress.start({ source: canonical(task.source), target: task.targetReference });
-    return resolveWithRetry(task, registries, options);
+    const resolution = await resolveWithRetry(task, registries, options);
+    if (resolution.kind === "copy" && !options.dryRun) prepareCopies();
+    return resolution;
   });
 
   if (options.dryRun) {
@@ -100,8 +102,10 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     //    Only done when something must be copied, so a no-op run stays HEAD-only.
     await learnTargetBlobs(tasks, resolutions, registries, ledgerFor, log);
 
-    // 3. Read what each copy needs; HEAD the blobs the ledger cannot vouch for.
+    // 3. Read what each copy needs; in a repository that already holds images, HEAD the
+    //    blobs the ledger cannot vouch for (a sibling tag not in the list may share layers).
     const jobs: CopyJob[] = [];
+    const holdsImages = repositoryProbe(tasks, resolutions, registries);
     await mapLimit(copies, 8, async ({ task, resolution }) => {
       try {
         const source = await withRetry(
@@ -109,11 +113,13 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
           retryPolicy(task, registries, options),
         );
         const ledger = ledgerFor(task.target.registry);
-        const { client } = registries.get(task.target.registry);
-        await mapLimit(source.blobs, 8, async (b) => {
-          if (ledger.has(b.digest, task.targetRepo) || ledger.sourceFor(b.digest) !== undefined) return;
-          if (await client.headBlob(task.targetRepo, b.digest)) ledger.record(b.digest, task.targetRepo);
-        });
+        const unknown = source.blobs.filter((b) => !ledger.has(b.digest, task.targetRepo) && ledger.sourceFor(b.digest) === undefined);
+        if (unknown.length > 0 && (await holdsImages(task))) {
+          const { client } = registries.get(task.target.registry);
+          await mapLimit(unknown, 8, async (b) => {
+            if (await client.headBlob(task.targetRepo, b.digest)) ledger.record(b.digest, task.targetRepo);
+          });
+        }
         jobs.push({ id: task.id, target: task.target.registry, task, repo: task.targetRepo, ledger, blobs: source.blobs, size: source.size, resolution, startedAt: startedAt.get(task.id)! });
       } catch (error) {
         finish(baseResult(task, startedAt, { status: "failed", sourceDigest: resolution.sourceDigest, error: describeError(error, registries) }), task.id);
@@ -150,6 +156,29 @@ async function resolveWithRetry(task: SyncTask, registries: Registries, options:
   } catch (error) {
     return { kind: "fail", error: describeError(error, registries), sourceDigest: null, transient: isTransient(error) };
   }
+}
+
+/**
+ * Whether a task's target repository holds any image: known when a task of this run found a
+ * tag there, else asked once per repository with a one-tag listing. A new repository (every
+ * one, on a first mirror) then costs one request instead of a HEAD per blob. A repository
+ * that cannot be listed is assumed to hold images: checking blobs is always safe.
+ */
+function repositoryProbe(tasks: SyncTask[], resolutions: Resolution[], registries: Registries): (task: SyncTask) => Promise<boolean> {
+  const answers = new Map<string, Promise<boolean>>();
+  tasks.forEach((task, i) => {
+    const r = resolutions[i]!;
+    if ((r.kind === "skip" || r.kind === "copy") && r.targetDigest) answers.set(`${task.target.registry}/${task.targetRepo}`, Promise.resolve(true));
+  });
+  return (task) => {
+    const key = `${task.target.registry}/${task.targetRepo}`;
+    let answer = answers.get(key);
+    if (!answer) {
+      answer = registries.get(task.target.registry).client.hasTags(task.targetRepo).catch(() => true);
+      answers.set(key, answer);
+    }
+    return answer;
+  };
 }
 
 async function learnTargetBlobs(

@@ -167,6 +167,14 @@ describe("mirrorbot sync", () => {
     expect(result.summary.bytes).toBe(uniqueBlobBytes(images));
     const nginx = result.tasks.find((t) => t.source === `${source.host}/library/nginx:1.26`)!;
     expect(nginx).toMatchObject({ line: 1, status: "copied", target: `${target.host}/mirror/library_nginx:1.26`, platform: null, sourceDigest: images[0]!.digest, targetDigest: images[0]!.digest, error: null });
+
+    // Every repository was new: one tag listing each told so, and mirrorbot HEADed no blob
+    // (skopeo checks each blob itself before uploading it).
+    const ours = out.targetLog.filter((e) => e.userAgent === "mirrorbot");
+    expect(ours.filter((e) => e.path.endsWith("/tags/list")).map((e) => [e.path, e.status]).sort()).toEqual(
+      images.map((img) => [`/v2/${mirrored(img).split(":")[0]}/tags/list`, 404]).sort(),
+    );
+    expect(countByKind(ours).blobHead).toBe(0);
   }, TIMEOUT);
 
   it("skips everything on a second run and sends no write to the target", async () => {
@@ -200,13 +208,16 @@ describe("mirrorbot sync", () => {
 
   it("copies one platform into the suffixed tag, with that platform's digest", async () => {
     await writeImages([`--platform=linux/arm64 ${source.host}/library/nginx:1.26`]);
-    const out = await sync([]);
+    const out = await sync(["--result", "platform.json"]);
     expect(out.code).toBe(0);
     const arm64 = images[0]!.manifests.find((m) => m.platform.architecture === "arm64")!;
     expect(await targetDigest("mirror/library_nginx:1.26-linux-arm64")).toBe(arm64.digest);
-    // The index tag is untouched and the arm64 blobs were already there: nothing uploaded.
+    // The index tag is untouched and the arm64 blobs were already there: nothing uploaded,
+    // and the result says so (the repository holds images, so its blobs were checked).
     expect(await targetDigest("mirror/library_nginx:1.26")).toBe(images[0]!.digest);
     expect(uploadedBlobBytes(out.targetLog)).toBe(0);
+    const result = parseResult(JSON.parse(await readFile(join(work, "platform.json"), "utf8")));
+    expect(result.tasks.map((t) => [t.status, t.bytes])).toEqual([["copied", 0]]);
   }, TIMEOUT);
 
   it("reports a missing source tag and still copies the others", async () => {
