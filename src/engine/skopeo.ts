@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { redact } from "./redact.js";
 
 /** One side of a copy: a `docker://` reference and how to reach its registry. */
@@ -22,6 +25,8 @@ export interface CopyRequest {
   env?: Record<string, string>;
   /** Kill a copy that runs longer than this; a stalled registry must not hold a slot forever. */
   timeoutMs?: number;
+  /** Where skopeo writes the digest of the manifest it pushed (`--digestfile`); skopeoCopy sets it. */
+  digestFile?: string;
 }
 
 /** A failed `skopeo copy`, classified so the runner knows whether to retry. */
@@ -58,6 +63,7 @@ export function copyArgs(request: CopyRequest): string[] {
   args.push(`--src-tls-verify=${source.tlsVerify}`, `--dest-tls-verify=${destination.tlsVerify}`);
   if (source.authFile) args.push("--src-authfile", source.authFile);
   if (destination.authFile) args.push("--dest-authfile", destination.authFile);
+  if (request.digestFile) args.push("--digestfile", request.digestFile);
   args.push(`docker://${source.reference}`, `docker://${destination.reference}`);
   return args;
 }
@@ -71,8 +77,23 @@ export function prepareCopies(): void {
   void loadExeca();
 }
 
-/** Run one registry-to-registry copy. Resolves when the destination has the manifest. */
-export async function skopeoCopy(request: CopyRequest): Promise<void> {
+/**
+ * Run one registry-to-registry copy. Resolves, once the destination has the manifest, to the
+ * digest skopeo pushed (from `--digestfile`: the registry accepted exactly those bytes under
+ * the tag, so no HEAD is needed to learn it).
+ */
+export async function skopeoCopy(request: CopyRequest): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "mirrorbot-copy-"));
+  try {
+    const digestFile = join(dir, "digest");
+    await runCopy({ ...request, digestFile });
+    return (await readFile(digestFile, "utf8")).trim();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function runCopy(request: CopyRequest): Promise<void> {
   const { execa } = await loadExeca();
   const result = await execa(skopeoBinary(), copyArgs(request), {
     reject: false,

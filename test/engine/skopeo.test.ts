@@ -27,6 +27,12 @@ describe("copyArgs", () => {
     expect(copyArgs(request).some((a) => /creds|password|username/.test(a))).toBe(false);
   });
 
+  it("asks for the pushed digest in a file when given one", () => {
+    const args = copyArgs({ ...request, digestFile: "/tmp/y/digest" });
+    expect(args.slice(args.indexOf("--digestfile"), args.indexOf("--digestfile") + 2)).toEqual(["--digestfile", "/tmp/y/digest"]);
+    expect(args.slice(-2)).toEqual(copyArgs(request).slice(-2));
+  });
+
   it("copies a single platform manifest without --all", () => {
     expect(copyArgs({ ...request, all: false })).not.toContain("--all");
   });

@@ -5,7 +5,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { rm, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { chmod, rm, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -265,6 +265,36 @@ describe("mirrorbot sync", () => {
     const newBytes = fresh!.blobs.filter((b) => !known.has(b.digest)).reduce((n, b) => n + b.size, 0);
     expect(uploadedBlobBytes(out.targetLog)).toBe(newBytes);
     expect(countByKind(out.targetLog).mounts).toBe(2); // base and runtime
+  }, TIMEOUT);
+
+  it("reports a copy as failed when the digest skopeo pushed is not the source's", async () => {
+    // A skopeo that copies, then claims another digest: what a registry rewriting manifests
+    // would look like. The engine must not call that a successful mirror.
+    const fake = join(work, "lying-skopeo.mjs");
+    await writeFile(
+      fake,
+      [
+        "#!/usr/bin/env node",
+        'import { spawnSync } from "node:child_process";',
+        'import { writeFileSync } from "node:fs";',
+        "const args = process.argv.slice(2);",
+        'const r = spawnSync("skopeo", args, { stdio: "inherit" });',
+        `writeFileSync(args[args.indexOf("--digestfile") + 1], "sha256:${"0".repeat(64)}");`,
+        "process.exit(r.status ?? 1);",
+      ].join("\n"),
+    );
+    await chmod(fake, 0o755);
+    await writeImages(lines());
+    process.env.MIRRORBOT_SKOPEO = fake;
+    try {
+      const out = await sync(["--force", "--only", `${source.host}/library/redis:7`]);
+      expect(out.code).toBe(1);
+      expect(out.stdout).toContain(
+        `failed   ${source.host}/library/redis:7 -> ${target.host}/mirror/library_redis:7: digest mismatch after copy: expected ${images[2]!.digest}, skopeo pushed sha256:${"0".repeat(64)}`,
+      );
+    } finally {
+      delete process.env.MIRRORBOT_SKOPEO;
+    }
   }, TIMEOUT);
 
   it("MIRRORBOT_IMAGES limits the run to the requested lines", async () => {
