@@ -5,6 +5,7 @@ import type { Progress } from "./progress.js";
 import { redact } from "./redact.js";
 import type { Registries } from "./registries.js";
 import type { RegistryClient } from "./registry-client.js";
+import { RepositoryProbe } from "./repository-probe.js";
 import { readBlobs, type Resolution, resolveTask } from "./resolve.js";
 import type { TaskResult } from "./result.js";
 import { isTransient, type RetryOptions, withRetry } from "./retry.js";
@@ -46,6 +47,8 @@ export interface DryRunLine {
  */
 const RESOLVE_CONCURRENCY = 32;
 
+type SourceBlobs = Awaited<ReturnType<typeof readBlobs>>;
+
 interface CopyJob {
   id: number;
   target: string;
@@ -74,12 +77,24 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     progress.done(result);
   };
 
-  // 1. Resolve every task with HEADs, wide: they are cheap and latency-bound.
+  // 1. Resolve every task with HEADs, wide: they are cheap and latency-bound. A task that
+  //    must be copied starts reading its source manifests (and, for a tag the target lacks,
+  //    asking whether its repository holds images) at once, overlapping the others' HEADs
+  //    instead of waiting for all of them.
+  const sourceReads = new Map<number, Promise<SourceBlobs>>();
+  const repositories = new RepositoryProbe(registries);
   const resolutions = await mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
     startedAt.set(task.id, Date.now());
     progress.start({ source: canonical(task.source), target: task.targetReference });
     const resolution = await resolveWithRetry(task, registries, options);
-    if (resolution.kind === "copy" && !options.dryRun) prepareCopies();
+    if (resolution.kind !== "fail" && resolution.targetDigest) repositories.found(task);
+    if (resolution.kind === "copy" && !options.dryRun) {
+      prepareCopies();
+      if (!resolution.targetDigest) repositories.prefetch(task);
+      const read = withRetry(() => readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest), retryPolicy(task, registries, options));
+      read.catch(() => undefined); // awaited in step 3, which reports the failure
+      sourceReads.set(task.id, read);
+    }
     return resolution;
   });
 
@@ -103,19 +118,16 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     //    Only done when something must be copied, so a no-op run stays HEAD-only.
     await learnTargetBlobs(tasks, resolutions, registries, ledgerFor, log);
 
-    // 3. Read what each copy needs; in a repository that already holds images, HEAD the
-    //    blobs the ledger cannot vouch for (a sibling tag not in the list may share layers).
+    // 3. Take what each copy needs (read in step 1); in a repository that already holds
+    //    images, HEAD the blobs the ledger cannot vouch for (a sibling tag not in the list
+    //    may share layers).
     const jobs: CopyJob[] = [];
-    const holdsImages = repositoryProbe(tasks, resolutions, registries);
-    await mapLimit(copies, 8, async ({ task, resolution }) => {
+    await mapLimit(copies, RESOLVE_CONCURRENCY, async ({ task, resolution }) => {
       try {
-        const source = await withRetry(
-          () => readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest),
-          retryPolicy(task, registries, options),
-        );
+        const source = await sourceReads.get(task.id)!;
         const ledger = ledgerFor(task.target.registry);
         const unknown = source.blobs.filter((b) => !ledger.has(b.digest, task.targetRepo) && ledger.sourceFor(b.digest) === undefined);
-        if (unknown.length > 0 && (await holdsImages(task))) {
+        if (unknown.length > 0 && (await repositories.holdsImages(task))) {
           const { client } = registries.get(task.target.registry);
           await mapLimit(unknown, 8, async (b) => {
             if (await client.headBlob(task.targetRepo, b.digest)) ledger.record(b.digest, task.targetRepo);
@@ -157,29 +169,6 @@ async function resolveWithRetry(task: SyncTask, registries: Registries, options:
   } catch (error) {
     return { kind: "fail", error: describeError(error, registries), sourceDigest: null, transient: isTransient(error) };
   }
-}
-
-/**
- * Whether a task's target repository holds any image: known when a task of this run found a
- * tag there, else asked once per repository with a one-tag listing. A new repository (every
- * one, on a first mirror) then costs one request instead of a HEAD per blob. A repository
- * that cannot be listed is assumed to hold images: checking blobs is always safe.
- */
-function repositoryProbe(tasks: SyncTask[], resolutions: Resolution[], registries: Registries): (task: SyncTask) => Promise<boolean> {
-  const answers = new Map<string, Promise<boolean>>();
-  tasks.forEach((task, i) => {
-    const r = resolutions[i]!;
-    if ((r.kind === "skip" || r.kind === "copy") && r.targetDigest) answers.set(`${task.target.registry}/${task.targetRepo}`, Promise.resolve(true));
-  });
-  return (task) => {
-    const key = `${task.target.registry}/${task.targetRepo}`;
-    let answer = answers.get(key);
-    if (!answer) {
-      answer = registries.get(task.target.registry).client.hasTags(task.targetRepo).catch(() => true);
-      answers.set(key, answer);
-    }
-    return answer;
-  };
 }
 
 async function learnTargetBlobs(
