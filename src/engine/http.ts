@@ -95,6 +95,9 @@ function once(url: URL, method: string, headers: Record<string, string>, deadlin
 }
 
 function wrap(res: IncomingMessage, url: URL, deadline: number): HttpResponse {
+  // A body read with bytes() reports its error there; one discarded or not read yet must not
+  // become an uncaught 'error' event when the connection drops.
+  res.on("error", () => undefined);
   let consumed = false;
   const take = (): void => {
     if (consumed) throw new Error("body already read");
