@@ -2,7 +2,7 @@
 import type nock from "nock";
 import { describe, expect, it } from "vitest";
 import { COMMUNITY, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
-import { api, blockNetwork, comments, CONFIG, config, imagesFile, launchComment, R } from "./helpers/github.js";
+import { api, blockNetwork, comments, CONFIG, config, imagesFile, launchComment, expectQueued, R } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
 
 blockNetwork();
@@ -130,12 +130,7 @@ describe("a pull request changing images.txt", () => {
     comments(scope, 20);
     fileAt(scope, MERGE, "# mirrors\nnginx:1.26\nredis:7\n--platform=linux/arm64 mysql:8.0 # for the Pis\n");
     fileAt(scope, BASE, "# mirrors\nnginx:1.26\n");
-    scope
-      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
-      .reply(200, { workflow_run_id: 70, run_url: "u", html_url: "https://github.com/x/runs/70" })
-      .post(`${R}/issues/20/labels`, { labels: ["mirror:queued"] })
-      .reply(200, []);
-    launchComment(scope, 20, 1, (body) => (bodies.comment = { body }));
+    expectQueued(scope, { issue: 20, runId: 70, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b), comment: (body) => (bodies.comment = { body }) });
 
     const payload = pullRequestEvent({ action: "closed", number: 20, id: 777, merged: true, author: COMMUNITY, sender: MAINTAINER });
     await probot.receive({ id: "d4", name: "pull_request", payload: payload as any });
@@ -160,12 +155,7 @@ describe("a pull request changing images.txt", () => {
     comments(scope, 20);
     fileAt(scope, MERGE, "nginx:1.26\ndocker.io/evil.com/x:1\n");
     fileAt(scope, BASE, "nginx:1.26\n");
-    scope
-      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
-      .reply(200, { workflow_run_id: 71, run_url: "u", html_url: "https://github.com/x/runs/71" })
-      .post(`${R}/issues/20/labels`, { labels: ["mirror:queued"] })
-      .reply(200, []);
-    launchComment(scope, 20, 1);
+    expectQueued(scope, { issue: 20, runId: 71, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b) });
 
     const payload = pullRequestEvent({ action: "closed", number: 20, id: 778, merged: true, author: COMMUNITY, sender: MAINTAINER });
     await probot.receive({ id: "d6", name: "pull_request", payload: payload as any });

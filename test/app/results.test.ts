@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { RequestState } from "../../src/app/state.js";
 import { buildResult, type TaskResult } from "../../src/engine/result.js";
 import { issueComment, workflowRunCompleted } from "../fixtures/payloads.js";
-import { api, blockNetwork, comments, config, imagesFile, launchComment, R, requestReads } from "./helpers/github.js";
+import { api, blockNetwork, comments, config, imagesFile, launchComment, expectQueued, R, requestReads } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
 import { requestState, statusBody } from "./helpers/state.js";
 import { buildZip } from "./helpers/zip.js";
@@ -268,12 +268,7 @@ describe("/retry", () => {
       login: "maya",
       role: "admin",
     });
-    scope
-      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
-      .reply(200, { workflow_run_id: 4344, run_url: "u", html_url: "https://github.com/x/runs/4344" })
-      .post(`${R}/issues/7/labels`, { labels: ["mirror:queued"] })
-      .reply(200, []);
-    launchComment(scope, 7, 9002);
+    expectQueued(scope, { issue: 7, runId: 4344, commentId: 9002 }, { dispatch: (b) => (bodies.dispatch = b) });
 
     await probot.receive({ id: "r7", name: "issue_comment", payload: issueComment({ body: "/retry", commentId: 5005 }) as any });
 
@@ -291,12 +286,8 @@ describe("/retry", () => {
     imagesFile(scope, "nginx:1.26\nredis:7\n", "sha-9");
     scope
       .get(`${R}/collaborators/maya/permission`)
-      .reply(200, { permission: "admin", role_name: "admin", user: { login: "maya" } })
-      .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => ((bodies.dispatch = b), true))
-      .reply(200, { workflow_run_id: 4345, run_url: "u", html_url: "https://github.com/x/runs/4345" })
-      .post(`${R}/issues/7/labels`, { labels: ["mirror:queued"] })
-      .reply(200, []);
-    launchComment(scope, 7, 9003);
+      .reply(200, { permission: "admin", role_name: "admin", user: { login: "maya" } });
+    expectQueued(scope, { issue: 7, runId: 4345, commentId: 9003 }, { dispatch: (b) => (bodies.dispatch = b) });
 
     await probot.receive({ id: "r8", name: "issue_comment", payload: issueComment({ body: "/retry", commentId: 5006 }) as any });
 

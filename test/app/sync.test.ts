@@ -3,7 +3,7 @@ import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { HOUR_MS, MemoryRateLimitStore, senderKey } from "../../src/app/rate-limit.js";
 import { BOT, FULL_NAME, issueComment, MAINTAINER } from "../fixtures/payloads.js";
-import { api, blockNetwork, comments, CONFIG, config, decoded, imagesFile, launchComment, R, requestReads } from "./helpers/github.js";
+import { api, blockNetwork, comments, CONFIG, config, decoded, imagesFile, launchComment, expectQueued, R, requestReads } from "./helpers/github.js";
 import { API, testDeps, testProbot } from "./helpers/probot.js";
 import { requestState, statusBody } from "./helpers/state.js";
 
@@ -284,12 +284,7 @@ describe("/sync refused", () => {
       login: MAINTAINER.login,
       role: "admin",
     });
-    scope
-      .post(`${R}/actions/workflows/mirror.yml/dispatches`)
-      .reply(200, { workflow_run_id: 1, run_url: "u", html_url: "https://github.com/x/runs/1" })
-      .post(`${R}/issues/7/labels`)
-      .reply(200, []);
-    launchComment(scope, 7, 2);
+    expectQueued(scope, { issue: 7, runId: 1, commentId: 2 });
 
     await comment(probot, issueComment({ body: "/sync redis:7" }));
 
@@ -343,12 +338,7 @@ describe("status comments the app trusts", () => {
       login: MAINTAINER.login,
       role: "admin",
     });
-    scope
-      .post(`${R}/actions/workflows/mirror.yml/dispatches`)
-      .reply(200, { workflow_run_id: 2, run_url: "u", html_url: "https://github.com/x/runs/2" })
-      .post(`${R}/issues/7/labels`)
-      .reply(200, []);
-    launchComment(scope, 7, 3);
+    expectQueued(scope, { issue: 7, runId: 2, commentId: 3 });
 
     await comment(probot, issueComment({ body: "/sync redis:7" }));
 

@@ -104,6 +104,23 @@ export function launchComment(scope: nock.Scope, issue: number, id: number, edit
     .reply(200, {});
 }
 
+/**
+ * A request that gets queued: the dispatch (answered with run `runId`), the `mirror:queued`
+ * label on `issue`, and the status comment `commentId` (see launchComment).
+ */
+export function expectQueued(
+  scope: nock.Scope,
+  at: { issue: number; runId: number; commentId: number },
+  seen: { dispatch?: (body: unknown) => void; comment?: (body: string) => void } = {},
+): nock.Scope {
+  scope
+    .post(`${R}/actions/workflows/mirror.yml/dispatches`, (b) => (seen.dispatch?.(b), true))
+    .reply(200, { workflow_run_id: at.runId, run_url: "u", html_url: `https://github.com/x/runs/${at.runId}` })
+    .post(`${R}/issues/${at.issue}/labels`, { labels: ["mirror:queued"] })
+    .reply(200, []);
+  return launchComment(scope, at.issue, at.commentId, seen.comment);
+}
+
 /** Who asked on which issue, what images.txt holds, and the comments already there. */
 export interface RequestReads {
   issue: number;
