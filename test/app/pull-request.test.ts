@@ -22,6 +22,15 @@ function fileAt(scope: nock.Scope, ref: string, text: string): void {
   imagesFile(scope, text, `blob-${ref.slice(0, 4)}`, ref);
 }
 
+/** What a merged pull request #20 reads: its files, its comments, images.txt at the merge and at the base. */
+function mergedReads(scope: nock.Scope, merged: string, base: string): void {
+  config(scope);
+  files(scope, 20, ["images.txt"]);
+  comments(scope, 20);
+  fileAt(scope, MERGE, merged);
+  fileAt(scope, BASE, base);
+}
+
 describe("a pull request changing images.txt", () => {
   it("gets a failing check run with an annotation on each problem line", async () => {
     const { probot } = await testProbot();
@@ -125,11 +134,7 @@ describe("a pull request changing images.txt", () => {
     const { probot } = await testProbot();
     const bodies: Record<string, any> = {};
     const scope = api();
-    config(scope);
-    files(scope, 20, ["images.txt"]);
-    comments(scope, 20);
-    fileAt(scope, MERGE, "# mirrors\nnginx:1.26\nredis:7\n--platform=linux/arm64 mysql:8.0 # for the Pis\n");
-    fileAt(scope, BASE, "# mirrors\nnginx:1.26\n");
+    mergedReads(scope, "# mirrors\nnginx:1.26\nredis:7\n--platform=linux/arm64 mysql:8.0 # for the Pis\n", "# mirrors\nnginx:1.26\n");
     expectQueued(scope, { issue: 20, runId: 70, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b), comment: (body) => (bodies.comment = { body }) });
 
     const payload = pullRequestEvent({ action: "closed", number: 20, id: 777, merged: true, author: COMMUNITY, sender: MAINTAINER });
@@ -150,11 +155,7 @@ describe("a pull request changing images.txt", () => {
     const { probot } = await testProbot();
     const bodies: Record<string, any> = {};
     const scope = api();
-    config(scope);
-    files(scope, 20, ["images.txt"]);
-    comments(scope, 20);
-    fileAt(scope, MERGE, "nginx:1.26\ndocker.io/evil.com/x:1\n");
-    fileAt(scope, BASE, "nginx:1.26\n");
+    mergedReads(scope, "nginx:1.26\ndocker.io/evil.com/x:1\n", "nginx:1.26\n");
     expectQueued(scope, { issue: 20, runId: 71, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b) });
 
     const payload = pullRequestEvent({ action: "closed", number: 20, id: 778, merged: true, author: COMMUNITY, sender: MAINTAINER });
