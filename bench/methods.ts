@@ -38,7 +38,7 @@ export interface MethodContext {
 
 /** One way of mirroring. */
 export interface Method {
-  id: "seed" | "skopeo-seq" | "skopeo-par8" | "skopeo-sync" | "mirrorbot";
+  id: "seed" | "skopeo-seq" | "skopeo-par8" | "skopeo-sync" | "mirrorbot" | "floor";
   label: string;
   /** Why it cannot run here, or null when it can. */
   unavailable(): Promise<string | null>;

@@ -117,3 +117,14 @@ export function sampleTree(exclude: ReadonlySet<number>, intervalMs = 50, maxMs 
     },
   };
 }
+
+/** CPU-seconds (user + system) a process has used so far; NaN once it has exited. */
+export function cpuSeconds(pid: number): number {
+  // stat: "pid (comm) state ..."; comm may hold spaces, so count fields after its ")".
+  const fields = readProc(`/proc/${pid}/stat`).split(") ")[1]?.split(" ") ?? [];
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux build the bench meets (x86-64, arm64). */
+const CLOCK_TICKS_PER_SECOND = 100;
