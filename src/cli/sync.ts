@@ -17,6 +17,7 @@ import { policyDiagnostics } from "../domain/policy.js";
 import { CredentialsError } from "../engine/credentials.js";
 import { oneLine } from "../engine/redact.js";
 import { notify } from "../engine/notify.js";
+import { proxySettingsProblem } from "../engine/proxy.js";
 import { createProgress } from "../engine/progress.js";
 import { Registries } from "../engine/registries.js";
 import { appendSummary, writeResult } from "../engine/report.js";
@@ -103,6 +104,13 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     if (tasks.length === 0) {
       writeLine(io.stderr, `${analysis.file}: no images to mirror`);
       return EXIT.ok;
+    }
+
+    // Read from the process environment, as the registry client and skopeo read it.
+    const proxyProblem = proxySettingsProblem();
+    if (proxyProblem !== null) {
+      writeLine(io.stderr, `mirrorbot sync: ${proxyProblem}`);
+      return EXIT.usage;
     }
 
     let registries: Registries;

@@ -2,10 +2,13 @@
  * The registry client's transport: one HTTP/1.1 request on Node's http/https with keep-alive
  * agents. Node's fetch costs about 1.2 ms of CPU per request against 0.3 ms here (measured
  * with 400 HEADs on loopback), and a sync sends hundreds of HEADs while skopeo and the
- * registries compete for the same cores.
+ * registries compete for the same cores. HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured
+ * as skopeo honours them (./proxy.ts).
  */
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+import { proxyFor } from "./proxy.js";
+import { proxyAuthorization, throughProxy, tunnelAgent } from "./proxy-tunnel.js";
 
 /** What a request asks for. */
 export interface HttpInit {
@@ -75,12 +78,37 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
   return Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== "authorization"));
 }
 
+// Per proxy: plain-HTTP requests sent to it, and CONNECT tunnels for HTTPS.
+const viaProxy = new Map<string, { plain: http.Agent; tunnel: https.Agent }>();
+
+function proxyAgents(proxy: URL): { plain: http.Agent; tunnel: https.Agent } {
+  let pair = viaProxy.get(proxy.href);
+  if (!pair) {
+    pair = { plain: new http.Agent({ keepAlive: true, maxSockets: 64 }), tunnel: tunnelAgent(proxy) };
+    viaProxy.set(proxy.href, pair);
+  }
+  return pair;
+}
+
+/** The request for `url`: direct, through a CONNECT tunnel (https), or as an absolute URL to the proxy (http). */
+function startRequest(url: URL, proxy: URL | null, method: string, headers: Record<string, string>): http.ClientRequest {
+  if (url.protocol === "https:") return https.request(url, { method, headers, agent: proxy ? proxyAgents(proxy).tunnel : agents["https:"] });
+  if (!proxy) return http.request(url, { method, headers, agent: agents["http:"] });
+  return http.request({
+    host: proxy.hostname,
+    port: Number(proxy.port || 80),
+    path: url.href,
+    method,
+    headers: { ...headers, host: url.host, ...proxyAuthorization(proxy) },
+    agent: proxyAgents(proxy).plain,
+  });
+}
+
 function once(url: URL, method: string, headers: Record<string, string>, deadline: number): Promise<IncomingMessage> {
-  const agent = agents[url.protocol as keyof typeof agents];
-  if (!agent) return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
-  const client = url.protocol === "https:" ? https : http;
+  if (url.protocol !== "http:" && url.protocol !== "https:") return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
   return new Promise((resolve, reject) => {
-    const req = client.request(url, { method, headers, agent });
+    const proxy = proxyFor(url);
+    const req = startRequest(url, proxy, method, headers);
     const timer = setTimeout(() => req.destroy(new HttpTimeoutError(`no answer within the deadline`)), Math.max(0, deadline - Date.now()));
     req.on("response", (res) => {
       clearTimeout(timer);
@@ -88,7 +116,7 @@ function once(url: URL, method: string, headers: Record<string, string>, deadlin
     });
     req.on("error", (err) => {
       clearTimeout(timer);
-      reject(err);
+      reject(proxy ? throughProxy(err, proxy) : err);
     });
     req.end();
   });

@@ -8,10 +8,11 @@ import type { AddressInfo } from "node:net";
 import { chmod, rm, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { run } from "../../src/cli/sync.js";
 import { parseResult } from "../../src/engine/result.js";
 import { countByKind, countWrites, uploadedBlobBytes } from "../harness/access-log.js";
+import { startForwardProxy } from "../harness/forward-proxy.js";
 import { type PlatformSpec, type SeededImage, seedImages, uniqueBlobBytes } from "../harness/oci-image.js";
 import { type AccessLogEntry, type RunningRegistry, startRegistry } from "../harness/registry.js";
 
@@ -104,7 +105,7 @@ async function flakyProxy(upstream: RunningRegistry, rules: Array<(req: Incoming
 }
 
 /** A config with one http target (htpasswd credentials from TARGET_USER/TARGET_PASSWORD) and the http source. */
-function writeConfig(file: string, name: string, targetHost: string, extra: string[] = []): Promise<void> {
+function writeConfig(file: string, name: string, targetHost: string, extra: string[] = [], sourceHost = source.host): Promise<void> {
   const yaml = [
     "targets:",
     `  - name: ${name}`,
@@ -113,7 +114,7 @@ function writeConfig(file: string, name: string, targetHost: string, extra: stri
     "    tlsVerify: false",
     "    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }",
     "sources:",
-    `  - registry: "${source.host}"`,
+    `  - registry: "${sourceHost}"`,
     "    tlsVerify: false",
     "engine: { concurrency: 4, retries: 1 }",
     ...extra,
@@ -255,6 +256,19 @@ describe("mirrorbot sync", () => {
     expect(out.targetLog).toEqual([]);
   }, TIMEOUT);
 
+  it("an unusable proxy setting is a usage error, before anything runs", async () => {
+    await writeImages([`${source.host}/library/busybox:1`]);
+    vi.stubEnv("HTTPS_PROXY", "socks5://user:proxy-secret@127.0.0.1:1080");
+    try {
+      const out = await sync([]);
+      expect(out.code).toBe(2);
+      expect(out.stderr).toBe("mirrorbot sync: HTTPS_PROXY: mirrorbot's registry requests support http:// proxies, not socks5://\n");
+      expect(out.targetLog).toEqual([]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  }, TIMEOUT);
+
   it("a new image whose layers the target holds in other repositories uploads only its new blobs", async () => {
     const [fresh] = await seedImages(source, [{ repo: "library/newapp", tag: "1", platforms: amd64(runtime, { seed: "sync-newapp", size: 80_000 }) }]);
     await writeImages([...lines(), `${source.host}/library/newapp:1`]);
@@ -322,6 +336,37 @@ describe("mirrorbot sync", () => {
       expect(out.stderr).toMatch(/^retrying copy: .*attempt=1/m);
       expect(await targetDigest("mirror/library_flaky:1")).toBe(img!.digest);
     } finally {
+      await proxy.close();
+    }
+  }, TIMEOUT);
+
+  it("reaches a source through HTTP(S)_PROXY: mirrorbot's own requests and skopeo's alike", async () => {
+    // The source is known only by a name that resolves nowhere; the proxy maps it to the
+    // registry, so the copy works only if every request to it went through the proxy.
+    const proxied = `registry.mirrorbot.test:${source.host.split(":")[1]}`;
+    const credentials = { username: "proxy-user", password: "proxy-Pa55word" };
+    const proxy = await startForwardProxy({ routes: { [proxied]: source.host }, credentials });
+    try {
+      await writeConfig("proxy.yml", "local", target.host, [], proxied);
+      await writeImages([`${proxied}/team/app:2.0 => via-proxy/app:2.0`]);
+      vi.stubEnv("HTTP_PROXY", proxy.url);
+      vi.stubEnv("HTTPS_PROXY", proxy.url);
+      const out = await sync(["--result", "proxy.json"], {}, "proxy.yml");
+      expect(out.code).toBe(0);
+      expect(await targetDigest("mirror/via-proxy_app:2.0")).toBe(images[4]!.digest);
+
+      const auth = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
+      expect(proxy.seen.filter((r) => r.proxyAuthorization !== auth)).toEqual([]);
+      const mine = proxy.seen.filter((r) => r.userAgent === "mirrorbot").map((r) => `${r.method} ${r.target}`);
+      expect(mine).toContain(`HEAD http://${proxied}/v2/team/app/manifests/2.0`);
+      const skopeos = proxy.seen.filter((r) => r.userAgent !== "mirrorbot" && r.method === "GET" && r.target.includes("/blobs/"));
+      expect(skopeos.length).toBe(images[4]!.blobs.length);
+      // The target is on loopback: neither client sends it through the proxy.
+      expect(proxy.seen.filter((r) => r.target.includes(target.host))).toEqual([]);
+      const report = await readFile(join(work, "proxy.json"), "utf8");
+      for (const text of [out.stdout, out.stderr, report]) expect(text).not.toContain(credentials.password);
+    } finally {
+      vi.unstubAllEnvs();
       await proxy.close();
     }
   }, TIMEOUT);
