@@ -106,19 +106,20 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       return EXIT.ok;
     }
 
-    // Read from the process environment, as the registry client and skopeo read it.
-    const proxyProblem = proxySettingsProblem();
-    if (proxyProblem !== null) {
-      writeLine(io.stderr, `mirrorbot sync: ${proxyProblem}`);
-      return EXIT.usage;
-    }
-
     let registries: Registries;
     try {
       registries = await Registries.open(analysis.config, new Set(tasks.map((t) => t.source.domain)), env);
     } catch (err) {
       if (!(err instanceof CredentialsError)) throw err;
       writeLine(io.stderr, `mirrorbot sync: ${err.message}`);
+      return EXIT.usage;
+    }
+    // Only the settings these registries would use; read from the process environment, as
+    // the registry client and skopeo read them.
+    const proxyProblem = proxySettingsProblem(registries.endpoints());
+    if (proxyProblem !== null) {
+      await registries.dispose();
+      writeLine(io.stderr, `mirrorbot sync: ${proxyProblem}`);
       return EXIT.usage;
     }
 

@@ -8,7 +8,7 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { proxyFor } from "./proxy.js";
-import { proxyAuthorization, throughProxy, tunnelAgent } from "./proxy-tunnel.js";
+import { proxyAuthorization, proxyHost, throughProxy, type TunnelRequestOptions, tunnelAgent } from "./proxy-tunnel.js";
 
 /** What a request asks for. */
 export interface HttpInit {
@@ -91,11 +91,16 @@ function proxyAgents(proxy: URL): { plain: http.Agent; tunnel: https.Agent } {
 }
 
 /** The request for `url`: direct, through a CONNECT tunnel (https), or as an absolute URL to the proxy (http). */
-function startRequest(url: URL, proxy: URL | null, method: string, headers: Record<string, string>): http.ClientRequest {
-  if (url.protocol === "https:") return https.request(url, { method, headers, agent: proxy ? proxyAgents(proxy).tunnel : agents["https:"] });
+function startRequest(url: URL, proxy: URL | null, method: string, headers: Record<string, string>, deadline: number): http.ClientRequest {
+  if (url.protocol === "https:") {
+    if (!proxy) return https.request(url, { method, headers, agent: agents["https:"] });
+    // Request options reach the agent's createConnection: the tunnel gives up with the request.
+    const options: https.RequestOptions & TunnelRequestOptions = { method, headers, agent: proxyAgents(proxy).tunnel, tunnelDeadline: deadline };
+    return https.request(url, options);
+  }
   if (!proxy) return http.request(url, { method, headers, agent: agents["http:"] });
   return http.request({
-    host: proxy.hostname,
+    host: proxyHost(proxy),
     port: Number(proxy.port || 80),
     path: url.href,
     method,
@@ -108,8 +113,14 @@ function once(url: URL, method: string, headers: Record<string, string>, deadlin
   if (url.protocol !== "http:" && url.protocol !== "https:") return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
   return new Promise((resolve, reject) => {
     const proxy = proxyFor(url);
-    const req = startRequest(url, proxy, method, headers);
-    const timer = setTimeout(() => req.destroy(new HttpTimeoutError(`no answer within the deadline`)), Math.max(0, deadline - Date.now()));
+    const req = startRequest(url, proxy, method, headers, deadline);
+    const timer = setTimeout(() => {
+      // Reject here too: a request still waiting for its socket (a tunnel being opened)
+      // emits nothing when destroyed until that socket arrives.
+      const error = new HttpTimeoutError(`no answer within the deadline`);
+      req.destroy(error);
+      reject(error);
+    }, Math.max(0, deadline - Date.now()));
     req.on("response", (res) => {
       clearTimeout(timer);
       resolve(res);

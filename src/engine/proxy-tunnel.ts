@@ -6,11 +6,20 @@
 import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
+import { isIP } from "node:net";
 import tls from "node:tls";
-import { ProxyError, redactUserinfo } from "./proxy.js";
+import { ProxyError } from "./proxy.js";
 
-/** A CONNECT that does not complete in this time fails the request that needed it. */
+/** A CONNECT that has not completed in this time fails. */
 const CONNECT_TIMEOUT_MS = 30_000;
+/** How long a CONNECT may outlive the request that asked for it (which fails at its own deadline). */
+const AFTER_DEADLINE_MS = 1_000;
+
+/** Request options the tunnel reads: when the request that needs a tunnel gives up. */
+export interface TunnelRequestOptions {
+  /** Epoch milliseconds. */
+  tunnelDeadline?: number;
+}
 
 /** The Proxy-Authorization header for a proxy URL carrying a user name, else nothing. */
 export function proxyAuthorization(proxy: URL): Record<string, string> {
@@ -19,15 +28,28 @@ export function proxyAuthorization(proxy: URL): Record<string, string> {
   return { "proxy-authorization": `Basic ${Buffer.from(userinfo).toString("base64")}` };
 }
 
-/** Mark a network error as one met on the way to or through `proxy`, so messages name it. */
+/** Where a proxy listens, for messages: scheme, host and port, never the credentials. */
+export function proxyName(proxy: URL): string {
+  return `${proxy.protocol}//${proxy.host}`;
+}
+
+/** The proxy's host as a socket wants it: an IPv6 address without its URL brackets. */
+export function proxyHost(proxy: URL): string {
+  return proxy.hostname.replace(/^\[|\]$/g, "");
+}
+
+const VIA = Symbol("mirrorbot.via-proxy");
+
+/** Mark a network error as met on the way to or through `proxy`, so messages can name it. */
 export function throughProxy(err: Error, proxy: URL): Error {
-  if (!(err instanceof ProxyError)) Object.assign(err, { proxy: proxyName(proxy) });
+  if (!(err instanceof ProxyError)) Object.defineProperty(err, VIA, { value: proxyName(proxy) });
   return err;
 }
 
-/** Where a proxy listens, without its credentials, for messages. */
-export function proxyName(proxy: URL): string {
-  return redactUserinfo(`${proxy.protocol}//${proxy.host}`);
+/** The proxy a network error was met through (see throughProxy), or null. */
+export function proxyOf(err: unknown): string | null {
+  const via = err instanceof Error ? (err as Error & { [VIA]?: unknown })[VIA] : undefined;
+  return typeof via === "string" ? via : null;
 }
 
 class TunnelAgent extends https.Agent {
@@ -38,28 +60,43 @@ class TunnelAgent extends https.Agent {
     super(options);
   }
 
-  override createConnection(options: tls.ConnectionOptions & { host?: string; port?: number }, callback: (err: Error | null, socket?: Duplex) => void): undefined {
-    const target = `${options.host}:${options.port ?? 443}`;
+  override createConnection(
+    options: tls.ConnectionOptions & TunnelRequestOptions & { host?: string; port?: number },
+    callback: (err: Error | null, socket?: Duplex) => void,
+  ): undefined {
+    const host = options.host ?? "";
+    const target = `${host.includes(":") ? `[${host}]` : host}:${options.port ?? 443}`;
     const connect = http.request({
-      host: this.proxy.hostname,
+      host: proxyHost(this.proxy),
       port: Number(this.proxy.port || 80),
       method: "CONNECT",
       path: target,
       headers: { host: target, ...proxyAuthorization(this.proxy) },
       agent: false,
-      timeout: CONNECT_TIMEOUT_MS,
     });
-    connect.once("connect", (res, socket) => {
+    // An absolute limit: a proxy that trickles bytes must not hold the tunnel open forever.
+    // The request itself reports its deadline; this only stops the CONNECT soon after.
+    const waitMs = Math.max(0, Math.min(CONNECT_TIMEOUT_MS, (options.tunnelDeadline ?? Number.POSITIVE_INFINITY) + AFTER_DEADLINE_MS - Date.now()));
+    const timer = setTimeout(
+      () => connect.destroy(new ProxyError(`proxy ${proxyName(this.proxy)} did not open a tunnel to ${target} within ${(waitMs / 1000).toFixed(1)} s`, true)),
+      waitMs,
+    );
+    connect.once("connect", (res, socket, head) => {
+      clearTimeout(timer);
       if (res.statusCode !== 200) {
         socket.destroy();
         const status = res.statusCode ?? 0;
         callback(new ProxyError(`proxy ${proxyName(this.proxy)} refused a tunnel to ${target}: HTTP ${status}`, status >= 500 || status === 429));
         return;
       }
-      callback(null, tls.connect({ ...options, socket, servername: options.servername ?? options.host }));
+      if (head.length > 0) socket.unshift(head);
+      // SNI carries names only; for an IP address the certificate is checked against the IP.
+      callback(null, tls.connect({ ...options, socket, servername: options.servername ?? (isIP(host) ? "" : host) }));
     });
-    connect.once("timeout", () => connect.destroy(new ProxyError(`proxy ${proxyName(this.proxy)} did not open a tunnel to ${target} within ${CONNECT_TIMEOUT_MS / 1000} s`, true)));
-    connect.once("error", (err) => callback(throughProxy(err, this.proxy)));
+    connect.once("error", (err) => {
+      clearTimeout(timer);
+      callback(throughProxy(err, this.proxy));
+    });
     connect.end();
     return undefined;
   }

@@ -76,6 +76,11 @@ export class Registries {
     return access;
   }
 
+  /** The base URL of every registry in the run, e.g. "https://registry-1.docker.io". */
+  endpoints(): string[] {
+    return [...this.byHost.values()].map((a) => a.client.baseUrl);
+  }
+
   /** Path of the auth file to pass to skopeo, if any credentials are in use. */
   get authFile(): string | undefined {
     return this.auth?.path;

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { HttpBodyTooLargeError, httpRequest, type HttpResponse } from "./http.js";
 import { ProxyError } from "./proxy.js";
+import { proxyOf } from "./proxy-tunnel.js";
 import { oneLine } from "./redact.js";
 
 /** Username and password (or token) for a registry. */
@@ -427,10 +428,11 @@ export class RegistryClient {
 
   private networkError(err: unknown): RegistryError {
     if (err instanceof ProxyError) return new RegistryError(`cannot reach ${this.registry}: ${err.message}`, this.registry, null, "PROXY", err.transient);
-    const e = err as { name?: string; code?: string; proxy?: string; cause?: { code?: string; name?: string } };
+    const e = err as { name?: string; code?: string; cause?: { code?: string; name?: string } };
     const timedOut = e.name === "TimeoutError" || e.name === "AbortError";
     const code = timedOut ? "TIMEOUT" : (e.cause?.code ?? e.code ?? null);
-    const via = e.proxy ? ` (through proxy ${e.proxy})` : "";
+    const proxy = proxyOf(err);
+    const via = proxy ? ` (through proxy ${proxy})` : "";
     const why = (timedOut ? `no answer within ${this.timeoutMs} ms` : (code ?? "network error")) + via;
     return new RegistryError(`cannot reach ${this.registry}: ${why}`, this.registry, null, code, timedOut || (code !== null && TRANSIENT_CODES.has(code)));
   }

@@ -8,15 +8,16 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { httpRequest } from "../../src/engine/http.js";
-import { proxyFor } from "../../src/engine/proxy.js";
-import { tunnelAgent } from "../../src/engine/proxy-tunnel.js";
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
+import { proxyFor, proxySettingsProblem } from "../../src/engine/proxy.js";
+import { proxyHost, proxyOf, tunnelAgent } from "../../src/engine/proxy-tunnel.js";
 import { RegistryClient } from "../../src/engine/registry-client.js";
 import { type ForwardProxy, startForwardProxy } from "../harness/forward-proxy.js";
 
 const url = (u: string) => new URL(u);
 
 /** The error a promise rejects with; fails the test if it resolves. */
-async function rejection(pending: Promise<unknown>): Promise<Error & { code?: string; proxy?: string; transient?: boolean }> {
+async function rejection(pending: Promise<unknown>): Promise<Error & { code?: string; transient?: boolean }> {
   try {
     await pending;
   } catch (error) {
@@ -63,11 +64,38 @@ describe("proxyFor (Go's rules, which skopeo follows)", () => {
     expect(via("https://ghcr.io/v2/", { HTTPS_PROXY: "http://p:1", no_proxy: "ghcr.io" })).toBeNull();
   });
 
-  it("names the variable when a proxy cannot be used, without its credentials", () => {
+  it("splits NO_PROXY on commas only, and skips an empty NO_PROXY for no_proxy, as Go does", () => {
+    expect(via("https://registry.example.test/v2/", { HTTPS_PROXY: "http://p:1", NO_PROXY: "a.com registry.example.test" })).toBe("http://p:1/");
+    expect(via("https://registry.example.test/v2/", { HTTPS_PROXY: "http://p:1", NO_PROXY: " a.com ,registry.example.test " })).toBeNull();
+    expect(via("https://registry.example.test/v2/", { HTTPS_PROXY: "http://p:1", NO_PROXY: "", no_proxy: "registry.example.test" })).toBeNull();
+    expect(via("https://registry.example.test/v2/", { HTTPS_PROXY: "", https_proxy: "http://lower:2" })).toBe("http://lower:2/");
+  });
+
+  it("compares IPv6 addresses and CIDRs by value, and treats IPv4-mapped loopback as loopback", () => {
+    const env = (noProxy: string) => ({ HTTPS_PROXY: "http://p:1", NO_PROXY: noProxy });
+    expect(via("https://[2001:db8::1]/v2/", env("2001:db8:0:0::1"))).toBeNull();
+    expect(via("https://[2001:db8::1]/v2/", env("2001:db8::/32"))).toBeNull();
+    expect(via("https://[2001:db9::1]/v2/", env("2001:db8::/32"))).toBe("http://p:1/");
+    expect(via("https://[::ffff:127.0.0.1]/v2/", env(""))).toBeNull();
+    expect(proxyHost(url("http://[::1]:3128"))).toBe("::1");
+  });
+
+  it("names the variable when a proxy cannot be used, and never echoes its value", () => {
     expect(() => proxyFor(url("https://ghcr.io/v2/"), { HTTPS_PROXY: "socks5://u:pw@127.0.0.1:1080" })).toThrow(
       "HTTPS_PROXY: mirrorbot's registry requests support http:// proxies, not socks5://",
     );
-    expect(() => proxyFor(url("https://ghcr.io/v2/"), { https_proxy: "http://u:pw@[bad" })).toThrow("https_proxy is not a URL: http://***@[bad");
+    const invalid = "is not a valid proxy URL (expected http://[user:password@]host:port, with special characters in the password percent-encoded)";
+    for (const value of ["http://user:pa/ss@proxy:3128", "user:pa/ss@proxy:3128", "http://user:p@ss@pro xy:3128", "http://user:%zz@proxy:3128"]) {
+      expect(() => proxyFor(url("https://ghcr.io/v2/"), { https_proxy: value })).toThrow(`https_proxy ${invalid}`);
+    }
+  });
+
+  it("checks only the settings the run's registries would use", () => {
+    const registries = ["http://127.0.0.1:5000", "http://harbor.lan:5000", "https://ghcr.io"];
+    expect(proxySettingsProblem(registries.slice(0, 1), { HTTP_PROXY: "socks5://p:1" })).toBeNull();
+    expect(proxySettingsProblem(registries.slice(2), { HTTP_PROXY: "socks5://p:1" })).toBeNull();
+    expect(proxySettingsProblem(registries, { HTTP_PROXY: "socks5://p:1" })).toBe("HTTP_PROXY: mirrorbot's registry requests support http:// proxies, not socks5://");
+    expect(proxySettingsProblem(registries, { HTTPS_PROXY: "socks5://p:1", NO_PROXY: "ghcr.io" })).toBeNull();
   });
 });
 
@@ -112,6 +140,18 @@ describe("requests through a proxy", () => {
       { method: "GET", target: "http://registry.mirrorbot.test:5000/v2/library/nginx/manifests/1.26", proxyAuthorization: `Basic ${Buffer.from("alice:p@ss:word").toString("base64")}`, userAgent: null },
     ]);
     expect(upstreamSaw).toEqual([{ host: "registry.mirrorbot.test:5000", url: "/v2/library/nginx/manifests/1.26", authorization: "Basic cmVnaXN0cnk=", proxyAuthorization: undefined }]);
+  });
+
+  it("keeps the connection to the proxy alive between requests", async () => {
+    vi.stubEnv("HTTP_PROXY", proxy.url);
+    const before = proxy.connections();
+    for (const path of ["/v2/", "/v2/library/nginx/tags/list"]) {
+      const res = await httpRequest(`http://registry.mirrorbot.test:5000${path}`, { method: "GET", headers: {}, timeoutMs: 5_000, followRedirects: true });
+      await res.text();
+    }
+    expect(proxy.seen.map((r) => r.target)).toEqual(["http://registry.mirrorbot.test:5000/v2/", "http://registry.mirrorbot.test:5000/v2/library/nginx/tags/list"]);
+    // One connection at most (an earlier test's may still be open and serve both).
+    expect(proxy.connections() - before).toBeLessThanOrEqual(1);
   });
 
   it("goes straight to a loopback registry even with a proxy set", async () => {
@@ -177,10 +217,40 @@ describe("HTTPS through a CONNECT tunnel", () => {
     expect(proxy.seen).toEqual([{ method: "CONNECT", target: "registry.mirrorbot.test:443", proxyAuthorization: `Basic ${Buffer.from("bob:tunnel-pw").toString("base64")}`, userAgent: null }]);
   });
 
+  it("reuses an open tunnel for the next request to the same registry", async () => {
+    proxy.seen.length = 0;
+    const agent = tunnelAgent(new URL(proxy.url), { ca: cert });
+    const get = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        https.get(`https://registry.mirrorbot.test${path}`, { agent }, (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c.toString()));
+          res.on("end", () => resolve(text));
+        }).on("error", reject);
+      });
+    expect([await get("/a"), await get("/b")]).toEqual(["tls registry.mirrorbot.test /a", "tls registry.mirrorbot.test /b"]);
+    agent.destroy();
+    expect(proxy.seen.map((r) => r.method)).toEqual(["CONNECT"]);
+  });
+
+  it("gives up at the request's deadline while a silent proxy has not opened the tunnel", async () => {
+    const held = new Set<Socket>();
+    const silent: TcpServer = createTcpServer((socket) => void held.add(socket.on("error", () => undefined)));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      vi.stubEnv("HTTPS_PROXY", `http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+      const error = await rejection(httpRequest("https://registry.mirrorbot.test/v2/", { method: "HEAD", headers: {}, timeoutMs: 300, followRedirects: true }));
+      expect([error.name, error.message]).toEqual(["TimeoutError", "no answer within the deadline"]);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it("still verifies the registry's certificate inside the tunnel", async () => {
     vi.stubEnv("HTTPS_PROXY", proxy.url);
     const error = await rejection(httpRequest("https://registry.mirrorbot.test/v2/", { method: "GET", headers: {}, timeoutMs: 5_000, followRedirects: true }));
-    expect([error.code, error.proxy]).toEqual(["DEPTH_ZERO_SELF_SIGNED_CERT", proxy.url.replace(/\/\/.*@/, "//")]);
+    expect([error.code, proxyOf(error)]).toEqual(["DEPTH_ZERO_SELF_SIGNED_CERT", proxy.url.replace(/\/\/.*@/, "//")]);
   });
 
   it("fails a refused tunnel with the proxy's answer, as a permanent registry error", async () => {

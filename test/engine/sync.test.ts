@@ -256,13 +256,16 @@ describe("mirrorbot sync", () => {
     expect(out.targetLog).toEqual([]);
   }, TIMEOUT);
 
-  it("an unusable proxy setting is a usage error, before anything runs", async () => {
-    await writeImages([`${source.host}/library/busybox:1`]);
-    vi.stubEnv("HTTPS_PROXY", "socks5://user:proxy-secret@127.0.0.1:1080");
+  it("an unusable proxy setting a registry of the run would use is a usage error, before anything runs", async () => {
+    // A plain-HTTP source that is not on loopback would go through HTTP_PROXY.
+    const proxied = `registry.mirrorbot.test:${source.host.split(":")[1]}`;
+    await writeConfig("unusable-proxy.yml", "local", target.host, [], proxied);
+    await writeImages([`${proxied}/library/busybox:1`]);
+    vi.stubEnv("HTTP_PROXY", "socks5://user:proxy-secret@127.0.0.1:1080");
     try {
-      const out = await sync([]);
+      const out = await sync([], {}, "unusable-proxy.yml");
       expect(out.code).toBe(2);
-      expect(out.stderr).toBe("mirrorbot sync: HTTPS_PROXY: mirrorbot's registry requests support http:// proxies, not socks5://\n");
+      expect(out.stderr).toBe("mirrorbot sync: HTTP_PROXY: mirrorbot's registry requests support http:// proxies, not socks5://\n");
       expect(out.targetLog).toEqual([]);
     } finally {
       vi.unstubAllEnvs();

@@ -21,6 +21,8 @@ export interface ProxiedRequest {
 export interface ForwardProxy {
   url: string;
   seen: ProxiedRequest[];
+  /** TCP connections clients opened to the proxy so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startForwardProxy(options: ForwardProxyOptions): Promise<F
   const record = (req: IncomingMessage, target: string) =>
     seen.push({ method: req.method ?? "", target, proxyAuthorization: req.headers["proxy-authorization"] ?? null, userAgent: req.headers["user-agent"] ?? null });
   const sockets = new Set<Socket>();
+  let connections = 0;
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://invalid");
@@ -79,6 +82,7 @@ export async function startForwardProxy(options: ForwardProxyOptions): Promise<F
     up.on("error", () => client.destroy());
   });
   server.on("connection", (socket: Socket) => {
+    connections++;
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
@@ -89,6 +93,7 @@ export async function startForwardProxy(options: ForwardProxyOptions): Promise<F
   return {
     url: `http://${userinfo}127.0.0.1:${port}`,
     seen,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
