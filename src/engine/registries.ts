@@ -1,5 +1,5 @@
 import type { Config } from "../domain/config.js";
-import { type AuthFile, writeAuthFile } from "./auth-file.js";
+import { type AuthFile, authKey, writeAuthFile } from "./auth-file.js";
 import { CredentialsError, credentialsFromAuthFiles, credentialsFromEnv, type RegistryCredentials } from "./credentials.js";
 import { RegistryClient } from "./registry-client.js";
 
@@ -46,7 +46,8 @@ export class Registries {
     }
     for (const registry of sourceRegistries) {
       if (wanted.has(registry)) continue;
-      const i = config.sources.findIndex((s) => s.registry.toLowerCase() === registry.toLowerCase());
+      // Docker Hub has several names (docker.io, index.docker.io, registry-1.docker.io).
+      const i = config.sources.findIndex((s) => authKey(s.registry).toLowerCase() === authKey(registry).toLowerCase());
       const s = config.sources[i];
       const creds = s?.credentials ? credentialsFromEnv(registry, s.credentials, `sources[${i}] "${s.registry}"`, env) : null;
       const from = s?.credentials ? `${s.credentials.usernameEnv}/${s.credentials.passwordEnv}` : null;

@@ -439,7 +439,8 @@ export class RegistryClient {
 
   private redact(text: string): string {
     let out = text;
-    const secrets = [this.credentials?.password, ...[...this.tokens.values()].map((t) => t.token)];
+    const basic = this.credentials ? Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64") : undefined;
+    const secrets = [this.credentials?.password, basic, ...[...this.tokens.values()].map((t) => t.token)];
     for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("***");
     return out;
   }

@@ -210,7 +210,7 @@ async function copyJob(
   try {
     const written = await withRetry(
       async () => {
-        await premount(job, target.client, log);
+        await premount(job, target.client, log, (error) => describeError(error, registries));
         // Bytes skopeo will send: what the repository still lacks after mounting.
         const missing = job.blobs.filter((b) => !job.ledger.has(b.digest, job.repo));
         uploaded = missing.reduce((n, b) => n + b.size, 0);
@@ -242,16 +242,20 @@ async function copyJob(
 }
 
 /** Mount every blob the target holds in another repository, so skopeo finds it in place. */
-async function premount(job: CopyJob, client: RegistryClient, log: NonNullable<RunOptions["log"]>): Promise<void> {
+async function premount(job: CopyJob, client: RegistryClient, log: NonNullable<RunOptions["log"]>, describe: (error: unknown) => string): Promise<void> {
   await mapLimit(job.blobs, 4, async (b) => {
     if (job.ledger.has(b.digest, job.repo)) return;
     const from = job.ledger.sourceFor(b.digest);
     if (from === undefined) return;
     // A refused or failed mount only costs bytes: skopeo uploads what is still missing.
-    const mounted = await client.mountBlob(job.repo, b.digest, from).catch((error: unknown) => {
-      log({ blob: b.digest, from, to: job.repo, error: error instanceof Error ? error.message : String(error) }, "mount failed; skopeo will upload");
-      return false;
-    });
+    let mounted: boolean;
+    try {
+      mounted = await client.mountBlob(job.repo, b.digest, from);
+    } catch (error) {
+      // A registry's error text can echo request headers: scrub it like every other error.
+      log({ blob: b.digest, from, to: job.repo, error: describe(error) }, "mount failed; skopeo will upload");
+      return;
+    }
     if (mounted) job.ledger.record(b.digest, job.repo);
     else log({ blob: b.digest, from, to: job.repo }, "mount refused; skopeo will upload");
   });

@@ -71,10 +71,15 @@ async function targetDigest(repoTag: string): Promise<string | null> {
 }
 
 /**
- * An HTTP proxy in front of the target that answers 503 to the first request matching each
- * rule, as a registry behind a flaky load balancer would, and forwards everything else.
+ * An HTTP proxy in front of the target that answers 503 (or `answer`) to the first request
+ * matching each rule, as a registry behind a flaky load balancer would, and forwards
+ * everything else.
  */
-async function flakyProxy(upstream: RunningRegistry, rules: Array<(req: IncomingMessage) => boolean>): Promise<{ host: string; failed: string[]; close: () => Promise<void> }> {
+async function flakyProxy(
+  upstream: RunningRegistry,
+  rules: Array<(req: IncomingMessage) => boolean>,
+  answer: (req: IncomingMessage) => { status: number; body: string } = () => ({ status: 503, body: '{"errors":[{"code":"UNAVAILABLE","message":"service unavailable"}]}' }),
+): Promise<{ host: string; failed: string[]; close: () => Promise<void> }> {
   const pending = [...rules];
   const failed: string[] = [];
   const [, port] = upstream.host.split(":");
@@ -84,8 +89,9 @@ async function flakyProxy(upstream: RunningRegistry, rules: Array<(req: Incoming
       pending.splice(rule, 1);
       failed.push(`${req.method} ${req.url}`);
       req.resume();
-      res.writeHead(503, { "content-type": "application/json" });
-      res.end('{"errors":[{"code":"UNAVAILABLE","message":"service unavailable"}]}');
+      const { status, body } = answer(req);
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(body);
       return;
     }
     const up = httpRequest({ host: "127.0.0.1", port: Number(port), method: req.method, path: req.url, headers: req.headers }, (answer) => {
@@ -282,6 +288,28 @@ describe("mirrorbot sync", () => {
     const newBytes = fresh!.blobs.filter((b) => !known.has(b.digest)).reduce((n, b) => n + b.size, 0);
     expect(uploadedBlobBytes(out.targetLog)).toBe(newBytes);
     expect(countByKind(out.targetLog).mounts).toBe(2); // base and runtime
+  }, TIMEOUT);
+
+  it("never prints the credentials a registry echoes back when it fails a mount", async () => {
+    const [fresh] = await seedImages(source, [{ repo: "library/echo", tag: "1", platforms: amd64(runtime, { seed: "sync-echo", size: 20_000 }) }]);
+    // Some registries put request headers into error details; mirrorbot must scrub them.
+    const echo = (req: IncomingMessage) => ({ status: 400, body: JSON.stringify({ errors: [{ code: "BLOB_UPLOAD_INVALID", message: `bad request; authorization=${req.headers.authorization}` }] }) });
+    const isMount = (req: IncomingMessage) => req.method === "POST" && (req.url ?? "").includes("mount=");
+    const proxy = await flakyProxy(target, [isMount, isMount], echo);
+    try {
+      await writeConfig("echo.yml", "local", proxy.host);
+      // The mirrored images tell mirrorbot where the base and runtime layers already are.
+      await writeImages([...lines(), `${source.host}/library/echo:1`]);
+      const out = await sync([], {}, "echo.yml");
+      expect(out.code).toBe(0);
+      expect(proxy.failed).toHaveLength(2);
+      expect(out.stderr).toMatch(/^mount failed; skopeo will upload: .*BLOB_UPLOAD_INVALID: bad request; authorization=Basic \*\*\*/m);
+      expect(out.stderr).not.toMatch(/mount refused/);
+      for (const secret of [AUTH.password, Buffer.from(`${AUTH.username}:${AUTH.password}`).toString("base64")]) expect(out.stdout + out.stderr).not.toContain(secret);
+      expect(await targetDigest("mirror/library_echo:1")).toBe(fresh!.digest);
+    } finally {
+      await proxy.close();
+    }
   }, TIMEOUT);
 
   it("reports a copy as failed when the digest skopeo pushed is not the source's", async () => {
