@@ -270,6 +270,7 @@ export function renderApprovedClose(approver: string, issue: number, commitUrl: 
 
 /** Comment on a merged bot pull request: the status lives in the issue. */
 export function renderMergedReply(issue: number, count: number): string {
+  if (count === 0) return `Merged, but none of the images requested in #${issue} is in the images file now; nothing to mirror.`;
   return `Merged. Mirroring ${count} image${count === 1 ? "" : "s"}; the status is in #${issue}.`;
 }
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { COMMUNITY, BOT, issueComment, issueEvent, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
-import { api, blockNetwork, CONFIG, comments, config, decoded, imagesFile, permission, R, requestReads } from "./helpers/github.js";
+import { api, blockNetwork, CONFIG, comments, config, decoded, imagesFile, mergedPull, permission, R, requestReads } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
 import { requestState, statusBody } from "./helpers/state.js";
 
@@ -131,12 +131,14 @@ describe("issue form from a community member", () => {
     expect(bodies.status.body).toContain('"pr":null');
   });
 
-  it("or merging the bot PR dispatches the request and points the PR at the issue", async () => {
+  /** Merge bot PR #21 whose diff adds `adds`, leaving `merged` on the default branch; returns what the app sent. */
+  async function mergeBotPull(adds: string[], merged: string, count: number): Promise<Record<string, any>> {
     const { status } = await openFormIssue();
     const { probot } = await testProbot();
     const bodies: Record<string, any> = {};
     const scope = api();
     config(scope);
+    mergedPull(scope, 21, { adds, merged });
     comments(scope, 8, [{ id: 9100, body: status }]);
     scope
       .get(`${R}/issues/8`)
@@ -158,8 +160,38 @@ describe("issue form from a community member", () => {
     await probot.receive({ id: "d3", name: "pull_request", payload: payload as any });
 
     expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.prComment.body).toBe(`Merged. Mirroring ${count} image${count === 1 ? "" : "s"}; the status is in #8.`);
+    return bodies;
+  }
+
+  it("or merging the bot PR dispatches the request and points the PR at the issue", async () => {
+    // nginx:1.26 was listed already, so the bot PR adds only bitnami/redis:7; both were asked for.
+    const bodies = await mergeBotPull(["bitnami/redis:7"], "nginx:1.26\nbitnami/redis:7\n", 2);
     expect(bodies.dispatch.inputs).toEqual({ images: "nginx:1.26\nbitnami/redis:7", request: REQUEST, force: "false" });
-    expect(bodies.prComment.body).toBe("Merged. Mirroring 2 images; the status is in #8.");
+  });
+
+  it("merging a bot PR a maintainer edited dispatches what was merged, not what was asked", async () => {
+    // The maintainer replaced bitnami/redis:7 with bitnami/redis:7.2 before merging.
+    const bodies = await mergeBotPull(["bitnami/redis:7.2"], "nginx:1.26\nbitnami/redis:7.2\n", 2);
+    expect(bodies.dispatch.inputs).toEqual({ images: "nginx:1.26\nbitnami/redis:7.2", request: REQUEST, force: "false" });
+  });
+
+  it("merging a bot PR that no longer adds any requested image dispatches nothing", async () => {
+    const { status } = await openFormIssue();
+    const { probot, logs } = await testProbot();
+    let reply = "";
+    const scope = api();
+    config(scope);
+    mergedPull(scope, 21, { adds: [], merged: "redis:7\n" });
+    comments(scope, 8, [{ id: 9100, body: status }]);
+    scope.post(`${R}/issues/21/comments`, (b) => ((reply = b.body), true)).reply(201, { id: 2 });
+
+    const payload = pullRequestEvent({ action: "closed", number: 21, merged: true, headRef: BRANCH, author: BOT, sender: MAINTAINER });
+    await probot.receive({ id: "d3", name: "pull_request", payload: payload as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(reply).toBe("Merged, but none of the images requested in #8 is in the images file now; nothing to mirror.");
+    expect(logs.some((l) => l.fields.reason === "nothing-merged")).toBe(true);
   });
 
   it("refuses /approve from someone without the permission", async () => {

@@ -2,7 +2,7 @@
 import type nock from "nock";
 import { describe, expect, it } from "vitest";
 import { COMMUNITY, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
-import { api, blockNetwork, comments, CONFIG, config, imagesFile, launchComment, expectQueued, R } from "./helpers/github.js";
+import { api, blockNetwork, comments, CONFIG, config, imagesFile, launchComment, expectQueued, mergedPull, R } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
 
 blockNetwork();
@@ -22,13 +22,11 @@ function fileAt(scope: nock.Scope, ref: string, text: string): void {
   imagesFile(scope, text, `blob-${ref.slice(0, 4)}`, ref);
 }
 
-/** What a merged pull request #20 reads: its files, its comments, images.txt at the merge and at the base. */
-function mergedReads(scope: nock.Scope, merged: string, base: string): void {
+/** What a merged pull request #20 reads: its files (the diff adding `adds`), its comments, images.txt after the merge. */
+function mergedReads(scope: nock.Scope, merged: string, adds: string[] | null): void {
   config(scope);
-  files(scope, 20, ["images.txt"]);
   comments(scope, 20);
-  fileAt(scope, MERGE, merged);
-  fileAt(scope, BASE, base);
+  mergedPull(scope, 20, { adds, merged, mergeSha: MERGE });
 }
 
 describe("a pull request changing images.txt", () => {
@@ -134,7 +132,7 @@ describe("a pull request changing images.txt", () => {
     const { probot } = await testProbot();
     const bodies: Record<string, any> = {};
     const scope = api();
-    mergedReads(scope, "# mirrors\nnginx:1.26\nredis:7\n--platform=linux/arm64 mysql:8.0 # for the Pis\n", "# mirrors\nnginx:1.26\n");
+    mergedReads(scope, "# mirrors\nnginx:1.26\nredis:7\n--platform=linux/arm64 mysql:8.0 # for the Pis\n", ["redis:7", "--platform=linux/arm64 mysql:8.0 # for the Pis"]);
     expectQueued(scope, { issue: 20, runId: 70, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b), comment: (body) => (bodies.comment = { body }) });
 
     const payload = pullRequestEvent({ action: "closed", number: 20, id: 777, merged: true, author: COMMUNITY, sender: MAINTAINER });
@@ -155,7 +153,7 @@ describe("a pull request changing images.txt", () => {
     const { probot } = await testProbot();
     const bodies: Record<string, any> = {};
     const scope = api();
-    mergedReads(scope, "nginx:1.26\ndocker.io/evil.com/x:1\n", "nginx:1.26\n");
+    mergedReads(scope, "nginx:1.26\ndocker.io/evil.com/x:1\n", ["docker.io/evil.com/x:1"]);
     expectQueued(scope, { issue: 20, runId: 71, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b) });
 
     const payload = pullRequestEvent({ action: "closed", number: 20, id: 778, merged: true, author: COMMUNITY, sender: MAINTAINER });
@@ -163,6 +161,49 @@ describe("a pull request changing images.txt", () => {
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(bodies.dispatch.inputs.images).toBe("docker.io/evil.com/x:1");
+  });
+
+  it("when merged, dispatches only its own lines, not those the default branch gained since it was opened", async () => {
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    // base.sha in the payload is stale: two requests committed redis and mysql since.
+    mergedReads(scope, "nginx:1.26\nredis:7\nmysql:8.0\nalpine:3.20\n", ["alpine:3.20"]);
+    expectQueued(scope, { issue: 20, runId: 72, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b) });
+
+    const payload = pullRequestEvent({ action: "closed", number: 20, id: 779, merged: true, author: COMMUNITY, sender: MAINTAINER });
+    await probot.receive({ id: "d7", name: "pull_request", payload: payload as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.dispatch.inputs.images).toBe("alpine:3.20");
+  });
+
+  it("when merged without a patch from GitHub, compares the merge commit with its first parent", async () => {
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    const parent = "d".repeat(40);
+    mergedReads(scope, "nginx:1.26\nredis:7\nalpine:3.20\n", null);
+    scope.get(`${R}/commits/${MERGE}`).reply(200, { sha: MERGE, parents: [{ sha: parent }] });
+    fileAt(scope, parent, "nginx:1.26\nredis:7\n");
+    expectQueued(scope, { issue: 20, runId: 73, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b) });
+
+    const payload = pullRequestEvent({ action: "closed", number: 20, id: 780, merged: true, author: COMMUNITY, sender: MAINTAINER });
+    await probot.receive({ id: "d8", name: "pull_request", payload: payload as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.dispatch.inputs.images).toBe("alpine:3.20");
+  });
+
+  it("merged into a branch other than the default one does nothing", async () => {
+    const { probot, logs } = await testProbot();
+    const scope = api();
+
+    const payload = pullRequestEvent({ action: "closed", number: 20, merged: true, baseRef: "feature-x", author: COMMUNITY, sender: MAINTAINER });
+    await probot.receive({ id: "d9", name: "pull_request", payload: payload as any });
+
+    expect(scope.isDone()).toBe(false);
+    expect(logs.some((l) => l.fields.reason === "not-default-branch")).toBe(true);
   });
 
   it("closed without merging does nothing", async () => {

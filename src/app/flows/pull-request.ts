@@ -11,6 +11,7 @@ import type { Config } from "../../domain/config.js";
 import type { Home, Person, RepoEnv } from "../env.js";
 import { reportCheckRun } from "../github/check-run.js";
 import { readRepoFile } from "../github/images-file.js";
+import { firstParent } from "../github/pull-request.js";
 import { issueSnapshot, reply } from "../github/issue.js";
 import { findStatusComment, type StatusComment } from "../github/status-comment.js";
 import { CHECK_NAME, checkRunText, renderMergedReply } from "../render.js";
@@ -62,7 +63,8 @@ export interface MergedPull {
   readonly number: number;
   readonly id: number;
   readonly mergeSha: string;
-  readonly baseSha: string;
+  /** The lines the pull request's diff adds to images.txt, or null when GitHub sent no patch. */
+  readonly added: readonly string[] | null;
   readonly author: Person;
   readonly labels: readonly string[];
   /** The request of a bot pull request (trusted branch and author), else null. */
@@ -70,10 +72,12 @@ export interface MergedPull {
 }
 
 /**
- * Dispatch what a merged pull request added. A bot pull request reports in its request's
- * status comment on the issue (and says so on the pull request); any other reports on itself.
- * A request left `received` by an earlier delivery resumes in its comment; any other status
- * means the merge was handled already.
+ * Dispatch what a merged pull request added: the entries its diff adds that are in images.txt
+ * after the merge (a maintainer may have edited the pull request before merging it), and for
+ * a bot pull request also its request's lines that are there (some may have been listed
+ * already). A bot pull request reports in its request's status comment on the issue (and
+ * says so on the pull request); any other reports on itself. A request left `received` by an
+ * earlier delivery resumes in its comment; any other status means the merge was handled.
  */
 export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void> {
   const { octokit, repo, config, log, deps } = env;
@@ -84,9 +88,18 @@ export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void
       log.info({ reason: "already-approved", request: state.request }, "request was handled before the merge");
       return;
     }
+    const merged = await mergedLines(env, pr);
+    const kept = state.images.filter((line) => merged.onBranch.has(lineKey(line, config)));
+    const lines = [...new Set([...kept, ...merged.added])];
+    if (lines.length === 0) {
+      // An empty image list would mean "the whole file" to the workflow: never dispatch it.
+      log.info({ reason: "nothing-merged", request: state.request }, "merged bot pull request leaves none of the request's images");
+      await reply(octokit, repo, pr.number, renderMergedReply(state.issue, 0));
+      return;
+    }
     const snapshot = await issueSnapshot(octokit, repo, state.issue);
     const home: Home = { issue: state.issue, kind: state.kind, labels: snapshot.labels };
-    const plan = planLines(state.images, config);
+    const plan = planLines(lines, config);
     await launchRequest(env, home, { ...state, pr: null }, plan, bot.id);
     await reply(octokit, repo, pr.number, renderMergedReply(state.issue, plan.lines.length));
     return;
@@ -98,15 +111,38 @@ export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void
     log.info({ reason: "already-handled", request }, "merge already dispatched");
     return;
   }
-  const file = config.app.imagesFile;
-  const head = await readRepoFile(octokit, repo, file, pr.mergeSha);
-  const base = await readRepoFile(octokit, repo, file, pr.baseSha);
-  const lines = addedLines(head.text, base.text, file);
+  const lines = (await mergedLines(env, pr)).added;
   if (lines.length === 0) {
     log.info({ reason: "nothing-added", pr: pr.number }, "merged pull request adds no entries");
     return;
   }
   await launchRequest(env, home, newState(home, request, pr.author), planLines(lines, config), earlier?.id ?? null);
+}
+
+/**
+ * The entries on the default branch after the merge, and those of them the pull request
+ * added, as request lines in file order. Without a patch from GitHub, the merge commit is
+ * compared with its first parent (the base branch just before a merge or squash commit).
+ */
+async function mergedLines(env: RepoEnv, pr: MergedPull): Promise<{ onBranch: Set<string>; added: string[] }> {
+  const { octokit, repo, config } = env;
+  const file = config.app.imagesFile;
+  const after = await readRepoFile(octokit, repo, file, pr.mergeSha);
+  const onBranch = new Set(parseImagesFile(after.text, file).entries.map(entryKey));
+  let added: string[];
+  if (pr.added !== null) {
+    added = addedLines(pr.added.join("\n"), "", file);
+  } else {
+    const parent = await firstParent(octokit, repo, pr.mergeSha);
+    added = addedLines(after.text, parent ? (await readRepoFile(octokit, repo, file, parent)).text : "", file);
+  }
+  return { onBranch, added: added.filter((line) => onBranch.has(lineKey(line, config))) };
+}
+
+/** The entry key of one request line (a valid images.txt line). */
+function lineKey(line: string, config: Config): string {
+  const entry = parseImagesFile(line, config.app.imagesFile).entries[0];
+  return entry ? entryKey(entry) : line;
 }
 
 /** The status comment of a bot pull request's request, on the issue its id starts with. */

@@ -70,8 +70,33 @@ export async function closePullRequest(octokit: Octokit, repo: Repo, number: num
   await octokit.rest.pulls.update({ ...repo, pull_number: number, state: "closed" });
 }
 
-/** True when the pull request changes `path` (added, modified, renamed to or from it). */
-export async function changesFile(octokit: Octokit, repo: Repo, number: number, path: string): Promise<boolean> {
+/** What a pull request does to one file. */
+export interface FileChange {
+  /** It adds, modifies, or renames to or from the file. */
+  readonly touched: boolean;
+  /**
+   * The lines its diff adds to the file (against the merge base, so commits on the base
+   * branch since are not among them), or null when GitHub sent no patch (a large diff).
+   */
+  readonly added: string[] | null;
+}
+
+/** What the pull request does to `path`, from its file list (the diff GitHub shows). */
+export async function fileChange(octokit: Octokit, repo: Repo, number: number, path: string): Promise<FileChange> {
   const files = await octokit.paginate(octokit.rest.pulls.listFiles, { ...repo, pull_number: number, per_page: 100 });
-  return files.some((f) => f.filename === path || f.previous_filename === path);
+  const file = files.find((f) => f.filename === path || f.previous_filename === path);
+  if (!file) return { touched: false, added: [] };
+  if (file.filename !== path) return { touched: true, added: [] }; // renamed away: adds nothing here
+  if (file.patch === undefined) return { touched: true, added: null };
+  const added = file.patch
+    .split("\n")
+    .filter((line) => line.startsWith("+") && !line.startsWith("+++"))
+    .map((line) => line.slice(1));
+  return { touched: true, added };
+}
+
+/** The first parent of a commit: the base branch before a merge or squash commit landed. */
+export async function firstParent(octokit: Octokit, repo: Repo, sha: string): Promise<string | null> {
+  const { data } = await octokit.rest.repos.getCommit({ ...repo, ref: sha });
+  return data.parents[0]?.sha ?? null;
 }

@@ -1,9 +1,9 @@
-/** `pull_request.closed` with `merged: true`: dispatch the lines the merge added. */
+/** `pull_request.closed` with `merged: true` into the default branch: dispatch the lines the merge added. */
 import type { Context } from "probot";
 import type { AppDeps } from "../env.js";
 import { dispatchMerged } from "../flows/pull-request.js";
 import { labelNames } from "../github/labels.js";
-import { changesFile, requestOfBranch } from "../github/pull-request.js";
+import { fileChange, requestOfBranch } from "../github/pull-request.js";
 import { loadEnv } from "../load-env.js";
 
 /**
@@ -17,11 +17,17 @@ export function onPullRequestClosed(deps: AppDeps) {
       context.log.debug({ reason: "not-merged", pr: pr.number }, "pull request closed without merge");
       return;
     }
+    // Lines merged into another branch are not in the images.txt the mirror workflow reads.
+    if (pr.base.ref !== repository.default_branch) {
+      context.log.debug({ reason: "not-default-branch", pr: pr.number, base: pr.base.ref }, "merged into another branch");
+      return;
+    }
     const env = await loadEnv(context.octokit, context.log, repository, deps, pr.number);
     if (!env) return;
     const own = pr.user.type === "Bot" && pr.head.repo?.full_name === repository.full_name;
     const botRequest = own ? requestOfBranch(pr.head.ref) : null;
-    if (botRequest === null && !(await changesFile(env.octokit, env.repo, pr.number, env.config.app.imagesFile))) {
+    const change = await fileChange(env.octokit, env.repo, pr.number, env.config.app.imagesFile);
+    if (botRequest === null && !change.touched) {
       context.log.debug({ reason: "file-unchanged", pr: pr.number }, "merged pull request does not change the images file");
       return;
     }
@@ -29,7 +35,7 @@ export function onPullRequestClosed(deps: AppDeps) {
       number: pr.number,
       id: pr.id,
       mergeSha: pr.merge_commit_sha,
-      baseSha: pr.base.sha,
+      added: change.added,
       author: { login: pr.user.login, id: pr.user.id },
       labels: labelNames(pr.labels),
       botRequest,

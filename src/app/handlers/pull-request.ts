@@ -2,7 +2,7 @@
 import type { Context } from "probot";
 import type { AppDeps } from "../env.js";
 import { checkPullRequest } from "../flows/pull-request.js";
-import { changesFile } from "../github/pull-request.js";
+import { fileChange } from "../github/pull-request.js";
 import { loadEnv } from "../load-env.js";
 
 /** The handler. Pull requests by bots are checked too (dependency bots edit images.txt). */
@@ -12,7 +12,7 @@ export function onPullRequest(deps: AppDeps) {
     // A broken config is only logged here: a comment on every push would be noise.
     const env = await loadEnv(context.octokit, context.log, repository, deps, null);
     if (!env) return;
-    if (!(await changesFile(env.octokit, env.repo, pr.number, env.config.app.imagesFile))) {
+    if (!(await fileChange(env.octokit, env.repo, pr.number, env.config.app.imagesFile)).touched) {
       context.log.debug({ reason: "file-unchanged", pr: pr.number }, "pull request does not change the images file");
       return;
     }

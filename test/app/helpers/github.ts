@@ -44,6 +44,18 @@ export function imagesFile(scope: nock.Scope, text: string, sha: string, ref: st
   return scope.get(`${R}/contents/images.txt`).query({ ref }).reply(200, fileBody("images.txt", text, sha));
 }
 
+/** A merged pull request's diff of images.txt (the lines it adds) and the file after the merge. */
+export function mergedPull(scope: nock.Scope, number: number, options: { adds: string[] | null; merged: string; mergeSha?: string }): nock.Scope {
+  const mergeSha = options.mergeSha ?? "c".repeat(40);
+  // A patch as GitHub's file list carries it; null stands for a diff too large to get one.
+  const patch = options.adds === null ? undefined : `@@ -1,1 +1,${options.adds.length + 1} @@\n # context\n${options.adds.map((l) => `+${l}`).join("\n")}`;
+  scope
+    .get(`${R}/pulls/${number}/files`)
+    .query({ per_page: "100" })
+    .reply(200, [{ filename: "images.txt", status: "modified", ...(patch === undefined ? {} : { patch }) }]);
+  return imagesFile(scope, options.merged, `blob-${mergeSha.slice(0, 4)}`, mergeSha);
+}
+
 /** The collaborator permission answer. */
 export function permission(scope: nock.Scope, login: string, role: string, legacy: string = role): nock.Scope {
   return scope.get(`${R}/collaborators/${login}/permission`).reply(200, { permission: legacy, role_name: role, user: { login } });
