@@ -261,12 +261,14 @@ describe("issue form from a community member", () => {
     expect(logs.filter((l) => l.fields.reason).map((l) => l.fields.reason)).toEqual(["not-labelled", "body-unchanged"]);
   });
 
-  it("an edit by a maintainer stays the author's request: their permission decides, so it waits for approval", async () => {
+  /** Edit the form issue (authored by `author`) as `editor`; expects a bot pull request. Returns what the app sent. */
+  async function editAwaitingApproval(author: typeof COMMUNITY, editor: typeof COMMUNITY, roles: Array<[string, string, string]>): Promise<Record<string, any>> {
     const { probot } = await testProbot();
     const bodies: Record<string, any> = {};
     const scope = api();
-    // Only the author's permission is asked for; the maintainer's would let it through.
-    requestReads(scope, { issue: 8, images: "nginx:1.26\n", sha: "sha-1", login: COMMUNITY.login, role: "read" });
+    const [first, ...rest] = roles;
+    requestReads(scope, { issue: 8, images: "nginx:1.26\n", sha: "sha-1", login: first![0], role: first![1], legacy: first![2] });
+    for (const [login, role, legacy] of rest) permission(scope, login, role, legacy);
     scope
       .get(`${R}/git/ref/heads%2Fmaster`)
       .reply(200, { ref: "refs/heads/master", object: { sha: "base-sha", type: "commit" } })
@@ -283,13 +285,28 @@ describe("issue form from a community member", () => {
       .post(`${R}/issues/8/labels`, { labels: ["mirror:awaiting-approval"] })
       .reply(200, []);
 
-    const payload = issueEvent({ action: "edited", body: FORM, sender: MAINTAINER, updatedAt: "2026-03-01T11:00:00Z" });
-    payload.issue.user = { ...payload.issue.user, login: COMMUNITY.login, id: COMMUNITY.id, type: "User" };
+    const payload = issueEvent({ action: "edited", body: FORM, sender: editor, updatedAt: "2026-03-01T11:00:00Z" });
+    payload.issue.user = { ...payload.issue.user, login: author.login, id: author.id, type: "User" };
     await probot.receive({ id: "d9", name: "issues", payload: payload as any });
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(bodies.put).toMatchObject({ branch: "mirrorbot/request-8-1772362800" });
+    return bodies;
+  }
+
+  it("an edit by a maintainer stays the author's request: their permission decides, so it waits for approval", async () => {
+    // Only the author's permission is asked for; the maintainer's would let it through.
+    const bodies = await editAwaitingApproval(COMMUNITY, MAINTAINER, [[COMMUNITY.login, "read", "read"]]);
     expect(bodies.comment.body).toContain('"status":"awaiting-approval","requester":{"login":"carl","id":2002}');
+  });
+
+  it("an edit of a maintainer's request by someone without the permission waits for approval too", async () => {
+    // Otherwise anyone able to edit the issue could slip an image into a direct commit.
+    const bodies = await editAwaitingApproval(MAINTAINER, COMMUNITY, [
+      [MAINTAINER.login, "maintain", "write"],
+      [COMMUNITY.login, "read", "read"],
+    ]);
+    expect(bodies.comment.body).toContain(`"status":"awaiting-approval","requester":{"login":"${MAINTAINER.login}","id":${MAINTAINER.id}}`);
   });
 });
 

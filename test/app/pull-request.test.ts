@@ -128,71 +128,52 @@ describe("a pull request changing images.txt", () => {
     expect(logs.some((l) => l.fields.reason === "file-unchanged")).toBe(true);
   });
 
-  it("when merged, dispatches the lines it added and reports on the pull request", async () => {
+  /** Merge pull request #20 (id `id`) whose diff adds `adds`, leaving `merged`; returns the dispatch and the status comment. */
+  async function mergeAndDispatch(merged: string, adds: string[] | null, id: number, extra?: (scope: nock.Scope) => void): Promise<{ dispatch: any; comment: string }> {
     const { probot } = await testProbot();
     const bodies: Record<string, any> = {};
     const scope = api();
-    mergedReads(scope, "# mirrors\nnginx:1.26\nredis:7\n--platform=linux/arm64 mysql:8.0 # for the Pis\n", ["redis:7", "--platform=linux/arm64 mysql:8.0 # for the Pis"]);
-    expectQueued(scope, { issue: 20, runId: 70, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b), comment: (body) => (bodies.comment = { body }) });
+    mergedReads(scope, merged, adds);
+    extra?.(scope);
+    expectQueued(scope, { issue: 20, runId: id, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b), comment: (body) => (bodies.comment = body) });
 
-    const payload = pullRequestEvent({ action: "closed", number: 20, id: 777, merged: true, author: COMMUNITY, sender: MAINTAINER });
-    await probot.receive({ id: "d4", name: "pull_request", payload: payload as any });
+    const payload = pullRequestEvent({ action: "closed", number: 20, id, merged: true, author: COMMUNITY, sender: MAINTAINER });
+    await probot.receive({ id: `d-${id}`, name: "pull_request", payload: payload as any });
 
     expect(scope.pendingMocks()).toEqual([]);
-    expect(bodies.dispatch).toEqual({
+    return { dispatch: bodies.dispatch, comment: bodies.comment };
+  }
+
+  it("when merged, dispatches the lines it added and reports on the pull request", async () => {
+    const { dispatch, comment } = await mergeAndDispatch("# mirrors\nnginx:1.26\nredis:7\n--platform=linux/arm64 mysql:8.0 # for the Pis\n", ["redis:7", "--platform=linux/arm64 mysql:8.0 # for the Pis"], 777);
+    expect(dispatch).toEqual({
       ref: "master",
       inputs: { images: "redis:7\n--platform=linux/arm64 mysql:8.0", request: "20-777", force: "false" },
       return_run_details: true,
     });
-    expect(bodies.comment.body).toContain('"kind":"pull"');
-    expect(bodies.comment.body).toContain('"requester":{"login":"carl","id":2002}');
-    expect(bodies.comment.body).toContain("**Mirror request `20-777` is queued.** Run: https://github.com/x/runs/70");
+    expect(comment).toContain('"kind":"pull"');
+    expect(comment).toContain('"requester":{"login":"carl","id":2002}');
+    expect(comment).toContain("**Mirror request `20-777` is queued.** Run: https://github.com/x/runs/777");
   });
 
   it("when merged, dispatches a Docker Hub path that looks like a host in full, as the check run judged it", async () => {
-    const { probot } = await testProbot();
-    const bodies: Record<string, any> = {};
-    const scope = api();
-    mergedReads(scope, "nginx:1.26\ndocker.io/evil.com/x:1\n", ["docker.io/evil.com/x:1"]);
-    expectQueued(scope, { issue: 20, runId: 71, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b) });
-
-    const payload = pullRequestEvent({ action: "closed", number: 20, id: 778, merged: true, author: COMMUNITY, sender: MAINTAINER });
-    await probot.receive({ id: "d6", name: "pull_request", payload: payload as any });
-
-    expect(scope.pendingMocks()).toEqual([]);
-    expect(bodies.dispatch.inputs.images).toBe("docker.io/evil.com/x:1");
+    const { dispatch } = await mergeAndDispatch("nginx:1.26\ndocker.io/evil.com/x:1\n", ["docker.io/evil.com/x:1"], 778);
+    expect(dispatch.inputs.images).toBe("docker.io/evil.com/x:1");
   });
 
   it("when merged, dispatches only its own lines, not those the default branch gained since it was opened", async () => {
-    const { probot } = await testProbot();
-    const bodies: Record<string, any> = {};
-    const scope = api();
     // base.sha in the payload is stale: two requests committed redis and mysql since.
-    mergedReads(scope, "nginx:1.26\nredis:7\nmysql:8.0\nalpine:3.20\n", ["alpine:3.20"]);
-    expectQueued(scope, { issue: 20, runId: 72, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b) });
-
-    const payload = pullRequestEvent({ action: "closed", number: 20, id: 779, merged: true, author: COMMUNITY, sender: MAINTAINER });
-    await probot.receive({ id: "d7", name: "pull_request", payload: payload as any });
-
-    expect(scope.pendingMocks()).toEqual([]);
-    expect(bodies.dispatch.inputs.images).toBe("alpine:3.20");
+    const { dispatch } = await mergeAndDispatch("nginx:1.26\nredis:7\nmysql:8.0\nalpine:3.20\n", ["alpine:3.20"], 779);
+    expect(dispatch.inputs.images).toBe("alpine:3.20");
   });
 
   it("when merged without a patch from GitHub, compares the merge commit with its first parent", async () => {
-    const { probot } = await testProbot();
-    const bodies: Record<string, any> = {};
-    const scope = api();
     const parent = "d".repeat(40);
-    mergedReads(scope, "nginx:1.26\nredis:7\nalpine:3.20\n", null);
-    scope.get(`${R}/commits/${MERGE}`).reply(200, { sha: MERGE, parents: [{ sha: parent }] });
-    fileAt(scope, parent, "nginx:1.26\nredis:7\n");
-    expectQueued(scope, { issue: 20, runId: 73, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b) });
-
-    const payload = pullRequestEvent({ action: "closed", number: 20, id: 780, merged: true, author: COMMUNITY, sender: MAINTAINER });
-    await probot.receive({ id: "d8", name: "pull_request", payload: payload as any });
-
-    expect(scope.pendingMocks()).toEqual([]);
-    expect(bodies.dispatch.inputs.images).toBe("alpine:3.20");
+    const { dispatch } = await mergeAndDispatch("nginx:1.26\nredis:7\nalpine:3.20\n", null, 780, (scope) => {
+      scope.get(`${R}/commits/${MERGE}`).reply(200, { sha: MERGE, parents: [{ sha: parent }] });
+      fileAt(scope, parent, "nginx:1.26\nredis:7\n");
+    });
+    expect(dispatch.inputs.images).toBe("alpine:3.20");
   });
 
   it("merged into a branch other than the default one does nothing", async () => {

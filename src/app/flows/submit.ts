@@ -16,6 +16,8 @@ import { launchRequest, newState, proposeRequest, writeStatus } from "./launch.j
 export interface Submission {
   readonly request: string;
   readonly requester: Person;
+  /** Someone else who changed the request (an issue edited by another user): both must be permitted to sync directly. */
+  readonly editor?: Person;
   readonly items: readonly RequestItem[];
   /** Problems found while reading the command, e.g. an unknown option. */
   readonly problems: readonly string[];
@@ -63,8 +65,8 @@ export async function submitRequest(env: RepoEnv, home: Home, submission: Submis
       return;
     }
     const { plan } = validation;
-    const role = await getRole(octokit, repo, requester.login);
-    if (permits(role, config.policy.syncPermission) || plan.newLines.length === 0) {
+    const direct = await mayCommit(env, [requester, ...(submission.editor ? [submission.editor] : [])]);
+    if (direct || plan.newLines.length === 0) {
       await launchRequest(env, home, state, plan, commentId);
     } else {
       await proposeRequest(env, home, state, plan, commentId);
@@ -72,4 +74,12 @@ export async function submitRequest(env: RepoEnv, home: Home, submission: Submis
   } finally {
     deps.inflight.delete(request);
   }
+}
+
+/** True when every person who shaped the request may commit to the default branch. */
+async function mayCommit(env: RepoEnv, people: readonly Person[]): Promise<boolean> {
+  for (const person of people) {
+    if (!permits(await getRole(env.octokit, env.repo, person.login), env.config.policy.syncPermission)) return false;
+  }
+  return true;
 }

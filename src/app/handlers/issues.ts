@@ -10,7 +10,8 @@ import { loadEnv } from "../load-env.js";
  * The handler. Each evaluation is its own request, `<issue>-<unix time of the edit>`, so an
  * edited issue is evaluated again and a redelivered event is not. The requester is always
  * the issue's author: a maintainer who edits someone's request (even only its formatting)
- * must not turn it into their own, permission included.
+ * must not turn it into their own, permission included. Someone else's edit must not borrow
+ * the author's permission either: both must hold it for a direct commit.
  */
 export function onIssue(deps: AppDeps) {
   return async (context: Context<"issues.opened" | "issues.edited">): Promise<void> => {
@@ -45,6 +46,7 @@ export function onIssue(deps: AppDeps) {
     await submitRequest(env, home, {
       request: `${issue.number}-${Number.isFinite(stamp) ? stamp : issue.id}`,
       requester: { login: author.login, id: author.id },
+      ...(sender.id !== author.id ? { editor: { login: sender.login, id: sender.id } } : {}),
       items: form.images.map((text) => ({ text, platforms: form.platforms })),
       problems: [],
     });
