@@ -38,6 +38,8 @@ const QUOTE_RE = /^ {0,3}>/;
 const COMMAND_RE = /^ {0,3}\/(sync|retry|approve)(?=\s|$)(.*)$/;
 /** A request id as the status comment shows it, optionally in backticks: "8-1772359200". */
 const REQUEST_ARG_RE = /^`?(\d+-[A-Za-z0-9]+)`?$/;
+/** An unknown option is quoted back cut to this many characters: the reply must stay readable. */
+const MAX_OPTION_SHOWN = 40;
 
 /**
  * Every command in a comment body, in order of appearance.
@@ -92,7 +94,8 @@ function parseSync(rest: string, line: number): SyncCommand {
       if (value === undefined || value === "") problems.push("`--platform` needs a value such as `--platform=linux/arm64`");
       else platforms.push(...value.split(",").filter((p) => p !== ""));
     } else if (token.startsWith("-")) {
-      problems.push(`unknown option \`${token.replace(/`/g, "'")}\`; only \`--platform=os/arch\` is understood`);
+      const shown = token.length > MAX_OPTION_SHOWN ? `${token.slice(0, MAX_OPTION_SHOWN - 1)}…` : token;
+      problems.push(`unknown option \`${shown.replace(/`/g, "'")}\`; only \`--platform=os/arch\` is understood`);
     } else if (token === "=>") {
       // "source => target" spread over three tokens is one renamed image.
       const source = images.pop();

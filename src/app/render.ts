@@ -27,6 +27,8 @@ export type StatusView =
   | { readonly kind: "not-started"; readonly reason: string; readonly hint?: string };
 
 const MAX_SHOWN = 120;
+/** A rejected request lists this many problems, then how many more: a comment holds at most 65,536 characters. */
+const MAX_PROBLEMS_SHOWN = 20;
 
 /**
  * User or API text as an inline code span: backticks and line breaks cannot break out of it,
@@ -107,7 +109,8 @@ function statusText(state: RequestState, view: StatusView): string {
         "",
         `${mention(state.requester.login)}, please fix ${view.problems.length === 1 ? "this problem" : "these problems"} and ask again:`,
         "",
-        ...view.problems.map((p) => `- ${p.image !== null ? `${code(p.image)}: ` : ""}${prose(p.message)}`),
+        ...view.problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `- ${p.image !== null ? `${code(p.image)}: ` : ""}${prose(p.message)}`),
+        ...(view.problems.length > MAX_PROBLEMS_SHOWN ? [`- … and ${view.problems.length - MAX_PROBLEMS_SHOWN} more`] : []),
       ].join("\n");
     case "limited":
       return [

@@ -84,8 +84,7 @@ export function validateRequest(
 ): Validation {
   const problems: Problem[] = readProblems.map((message) => ({ image: null, message }));
   if (items.length === 0) problems.push({ image: null, message: "no images given; write one image per line, e.g. `nginx:1.26`" });
-  const size = options.checkSize === false ? null : requestSizeViolation(items.length, config.policy);
-  if (size) problems.push({ image: null, message: size });
+  const sizeAt = problems.length;
 
   const lines: string[] = [];
   const seen = new Set<string>();
@@ -100,6 +99,9 @@ export function validateRequest(
       lines.push(requestLine(entry));
     }
   }
+  // Counted after --platform lists are expanded: each platform is an image to copy and a line to commit.
+  const size = options.checkSize === false ? null : requestSizeViolation(Math.max(items.length, lines.length), config.policy);
+  if (size) problems.splice(sizeAt, 0, { image: null, message: size });
   // Collisions are checked among the entries that parsed, so one reply lists everything.
   const entries = lines.map((line, i) => parseEntryLine(line, i + 1, "request").entry!);
   const existing = parseImagesFile(imagesText, config.app.imagesFile).entries;

@@ -65,4 +65,9 @@ describe("parseCommands", () => {
       },
     ]);
   });
+
+  it("quotes a long unknown option cut short", () => {
+    const [command] = parseCommands(`/sync nginx --${"x".repeat(5_000)}`);
+    expect(command?.kind === "sync" && command.problems).toEqual([`unknown option \`--${"x".repeat(37)}…\`; only \`--platform=os/arch\` is understood`]);
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { cell, code, commitMessage, formatSize, prose, shortDigest } from "../../src/app/render.js";
+import { cell, code, commitMessage, formatSize, prose, renderStatus, shortDigest } from "../../src/app/render.js";
 import { readState, requestMarker, stateComment, type RequestState } from "../../src/app/state.js";
+import { requestState } from "./helpers/state.js";
 
 describe("escaping user text", () => {
   it("keeps quoted input in code spans so it cannot mention, link or embed", () => {
@@ -60,3 +61,15 @@ describe("request state in a comment", () => {
     expect(readState(`${requestMarker("3-1")}\n<!-- mirrorbot:state {"version":2} -->`)).toBeNull();
   });
 });
+
+describe("a rejected request's reply", () => {
+  it("lists twenty problems, then how many more, so it stays within a comment's size", () => {
+    const problems = Array.from({ length: 2_000 }, (_, i) => ({ image: `A${i}!`.repeat(50), message: `invalid reference "A${i}!"` }));
+    const body = renderStatus(requestState({ status: "rejected" }), { kind: "rejected", problems });
+    const listed = body.split("\n").filter((l) => l.startsWith("- "));
+    expect(listed).toHaveLength(21);
+    expect(listed[20]).toBe("- … and 1980 more");
+    expect(body.length).toBeLessThan(10_000);
+  });
+});
+

@@ -26,6 +26,15 @@ describe("validateRequest", () => {
     expect(v.ok && v.plan.lines).toEqual(["--platform=linux/arm/v7 redis:7"]);
   });
 
+  it("counts every platform of a --platform list against maxImagesPerRequest", () => {
+    const platforms = ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "linux/ppc64le", "linux/s390x"];
+    const v = validateRequest([item("nginx:1.26", platforms), item("redis:7", platforms)], config, "");
+    expect(!v.ok && v.problems[0]).toEqual({
+      image: null,
+      message: "this request asks for 12 images; at most 10 are allowed per request (policy.maxImagesPerRequest in .github/mirrorbot.yml)",
+    });
+  });
+
   it("lists every problem: syntax, platform, policy, size, collisions", () => {
     const strict = parseConfig(`${CONFIG}policy:\n  deny: ["docker.io/evil/*"]\n  maxImagesPerRequest: 4\n`, ".github/mirrorbot.yml");
     const v = validateRequest(
