@@ -27,6 +27,7 @@ import { renderSummary, shortDigest } from "../engine/summary.js";
 import { buildTasks } from "../engine/tasks.js";
 import { type Analysis, analyzeOrExit, reportDiagnostics } from "./check.js";
 import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, writeLine } from "./args.js";
+import { onInterrupt } from "./interrupt.js";
 
 export const usage = `Usage: mirrorbot sync [FILE] [options]
 
@@ -123,6 +124,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       return EXIT.usage;
     }
 
+    const released = onInterrupt(() => registries.disposeNow());
     const startedAt = new Date();
     const progress = createProgress({ total: tasks.length, stream: io.stdout });
     try {
@@ -147,6 +149,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       for (const warning of await notify(result, analysis.config.notify, { env })) writeLine(io.stderr, `warning: ${warning}`);
       return result.summary.failed > 0 ? EXIT.findings : EXIT.ok;
     } finally {
+      released();
       await registries.dispose();
     }
   });

@@ -2,6 +2,7 @@
  * skopeo reads credentials from a containers-auth.json file. Passing them with `--creds`
  * would put them on the command line, where `ps` and error messages can show them.
  */
+import { rmSync } from "node:fs";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,8 @@ export interface AuthEntry {
 export interface AuthFile {
   path: string;
   dispose(): Promise<void>;
+  /** Delete it synchronously, from a signal handler, where no promise will settle. */
+  disposeNow(): void;
 }
 
 const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
@@ -56,7 +59,7 @@ export async function writeAuthFile(entries: readonly AuthEntry[]): Promise<Auth
     const path = join(dir, "auth.json");
     // The mode applies at creation, so the secret is never readable by others, not even briefly.
     await writeFile(path, text, { mode: 0o600, flag: "wx" });
-    return { path, dispose };
+    return { path, dispose, disposeNow: () => rmSync(dir, { recursive: true, force: true }) };
   } catch (err) {
     await dispose();
     throw err;

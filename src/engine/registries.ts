@@ -100,4 +100,9 @@ export class Registries {
   async dispose(): Promise<void> {
     await this.auth?.dispose();
   }
+
+  /** Delete the auth file synchronously (when the process is being interrupted). */
+  disposeNow(): void {
+    this.auth?.disposeNow();
+  }
 }

@@ -25,12 +25,12 @@ describe("writeAuthFile", () => {
     }
   });
 
-  it("dispose removes the file and its directory, and may be called twice", async () => {
+  it.each(["dispose", "disposeNow"] as const)("%s removes the file and its directory, and may be called twice", async (how) => {
     const file = await writeAuthFile([{ registry: "ghcr.io", username: "u", password: "p" }]);
-    await file.dispose();
+    await file[how]();
     await expect(stat(file.path)).rejects.toThrow(/ENOENT/);
     await expect(stat(dirname(file.path))).rejects.toThrow(/ENOENT/);
-    await file.dispose();
+    await file[how]();
   });
 
   it("gives each call its own directory", async () => {
