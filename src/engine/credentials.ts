@@ -49,23 +49,38 @@ export function existingAuthFiles(env: NodeJS.ProcessEnv = process.env): string[
   return files;
 }
 
+/** How credential helpers run; tests put a fake helper on PATH. */
+export interface HelperOptions {
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
 /**
- * Look a registry up in existing docker/containers auth files (inline `auth` entries only;
- * credential helpers are left to skopeo, which reads the same files itself).
+ * Look a registry up in existing docker/containers auth files, as docker does: a helper named
+ * for the registry in `credHelpers`, else the `credsStore` helper, else an inline `auth`.
+ * What is found goes into mirrorbot's own auth file, which skopeo then reads instead of these.
  */
 export async function credentialsFromAuthFiles(
   registry: string,
   files: string[] = existingAuthFiles(),
+  options: HelperOptions = {},
 ): Promise<RegistryCredentials | null> {
-  const keys = authKey(registry) === "docker.io" ? ["docker.io", "index.docker.io", "https://index.docker.io/v1/", "registry-1.docker.io"] : [registry, `https://${registry}`, `http://${registry}`];
+  const hub = authKey(registry) === "docker.io";
+  const keys = hub ? ["docker.io", "index.docker.io", "https://index.docker.io/v1/", "registry-1.docker.io"] : [registry, `https://${registry}`, `http://${registry}`];
   for (const file of files) {
-    let parsed: unknown;
+    let parsed: AuthFileContents;
     try {
-      parsed = JSON.parse(await readFile(file, "utf8"));
+      parsed = JSON.parse(await readFile(file, "utf8")) as AuthFileContents;
     } catch {
       continue; // absent or unreadable files are normal: most machines have none
     }
-    const auths = (parsed as { auths?: Record<string, { auth?: unknown }> }).auths ?? {};
+    const helper = keys.map((k) => parsed.credHelpers?.[k]).find((h) => typeof h === "string") ?? parsed.credsStore;
+    if (typeof helper === "string" && helper !== "") {
+      // Docker stores Docker Hub logins under its v1 URL; every other registry by host.
+      const found = await fromHelper(helper, hub ? "https://index.docker.io/v1/" : registry, options);
+      if (found) return { registry, ...found };
+    }
+    const auths = parsed.auths ?? {};
     for (const key of keys) {
       const auth = auths[key]?.auth;
       if (typeof auth !== "string" || auth === "") continue;
@@ -76,4 +91,35 @@ export async function credentialsFromAuthFiles(
     }
   }
   return null;
+}
+
+interface AuthFileContents {
+  auths?: Record<string, { auth?: unknown }>;
+  credHelpers?: Record<string, unknown>;
+  credsStore?: unknown;
+}
+
+const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Ask `docker-credential-<name> get` for a server's login. Null when the helper is missing,
+ * has nothing for the server, or holds an identity token (not a password skopeo can use).
+ */
+async function fromHelper(name: string, server: string, options: HelperOptions): Promise<{ username: string; password: string } | null> {
+  if (!HELPER_NAME.test(name)) return null; // a name from a file must not become a path
+  const { execa } = await import("execa");
+  const result = await execa(`docker-credential-${name}`, ["get"], {
+    input: server,
+    reject: false,
+    timeout: options.timeoutMs ?? 10_000,
+    ...(options.env ? { env: options.env, extendEnv: false } : {}),
+  });
+  if (result.exitCode !== 0) return null;
+  try {
+    const answer = JSON.parse(String(result.stdout)) as { Username?: unknown; Secret?: unknown };
+    if (typeof answer.Username !== "string" || typeof answer.Secret !== "string" || answer.Username === "" || answer.Username === "<token>") return null;
+    return { username: answer.Username, password: answer.Secret };
+  } catch {
+    return null;
+  }
 }

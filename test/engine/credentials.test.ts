@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,5 +48,53 @@ describe("credentialsFromAuthFiles", () => {
     expect(await credentialsFromAuthFiles("docker.io", files)).toEqual({ registry: "docker.io", username: "hubuser", password: "hubtoken" });
     expect(await credentialsFromAuthFiles("harbor.example.com", files)).toEqual({ registry: "harbor.example.com", username: "robot$ci", password: "pa:ss" });
     expect(await credentialsFromAuthFiles("quay.io", files)).toBeNull();
+  });
+
+  describe("through docker credential helpers", () => {
+    let helperEnv: NodeJS.ProcessEnv;
+    beforeAll(async () => {
+      // A stand-in for docker-credential-osxkeychain and friends: the server on stdin, JSON out.
+      const bin = join(dir, "bin");
+      await mkdir(bin, { recursive: true });
+      const script = [
+        "#!/usr/bin/env node",
+        'let server = "";',
+        'process.stdin.on("data", (c) => (server += c)).on("end", () => {',
+        '  const logins = { "https://index.docker.io/v1/": ["hub-user", "hub-secret"], "ghcr.io": ["gh-user", "gh-secret"], "acr.example.com": ["<token>", "refresh"] };',
+        "  const login = logins[server.trim()];",
+        '  if (!login) { process.stdout.write("credentials not found in native keychain"); process.exit(1); }',
+        "  process.stdout.write(JSON.stringify({ ServerURL: server.trim(), Username: login[0], Secret: login[1] }));",
+        "});",
+      ].join("\n");
+      for (const name of ["docker-credential-fake", "docker-credential-store"]) {
+        await writeFile(join(bin, name), script);
+        await chmod(join(bin, name), 0o755);
+      }
+      helperEnv = { PATH: `${bin}:${process.env.PATH ?? ""}` };
+    });
+
+    const config = async (name: string, contents: object) => {
+      const file = join(dir, name);
+      await writeFile(file, JSON.stringify(contents));
+      return [file];
+    };
+
+    it("asks the helper named for the registry in credHelpers, and Docker Hub by its v1 URL", async () => {
+      const files = await config("helpers.json", { credHelpers: { "ghcr.io": "fake", "docker.io": "fake" } });
+      expect(await credentialsFromAuthFiles("ghcr.io", files, { env: helperEnv })).toEqual({ registry: "ghcr.io", username: "gh-user", password: "gh-secret" });
+      expect(await credentialsFromAuthFiles("docker.io", files, { env: helperEnv })).toEqual({ registry: "docker.io", username: "hub-user", password: "hub-secret" });
+    });
+
+    it("asks the credsStore helper, then falls back to inline logins when it has none", async () => {
+      const files = await config("store.json", { credsStore: "store", auths: { "quay.io": { auth: Buffer.from("q:w").toString("base64") } } });
+      expect(await credentialsFromAuthFiles("ghcr.io", files, { env: helperEnv })).toEqual({ registry: "ghcr.io", username: "gh-user", password: "gh-secret" });
+      expect(await credentialsFromAuthFiles("quay.io", files, { env: helperEnv })).toEqual({ registry: "quay.io", username: "q", password: "w" });
+    });
+
+    it("skips identity tokens, missing helpers and helper names that are paths", async () => {
+      expect(await credentialsFromAuthFiles("acr.example.com", await config("token.json", { credsStore: "fake" }), { env: helperEnv })).toBeNull();
+      expect(await credentialsFromAuthFiles("ghcr.io", await config("missing.json", { credsStore: "desktop" }), { env: helperEnv })).toBeNull();
+      expect(await credentialsFromAuthFiles("ghcr.io", await config("path.json", { credsStore: "../bin/fake" }), { env: helperEnv })).toBeNull();
+    });
   });
 });
