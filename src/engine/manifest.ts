@@ -39,16 +39,38 @@ export type ParsedManifest =
   | { kind: "index"; mediaType: string; manifests: Descriptor[] }
   | { kind: "image"; mediaType: string; blobs: Descriptor[] };
 
-/** Parse manifest bytes; the registry's Content-Type wins over the body's mediaType field. */
+const IMAGE_TYPES = new Set<string>([
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+]);
+
+/**
+ * Parse manifest bytes. A manifest Content-Type from the registry wins over the body's
+ * mediaType field; any other (some registries answer `application/json` or `text/plain`)
+ * is ignored, and then the body's mediaType or its shape decides.
+ * Throws an Error with a one-line message when the bytes are not an index or a manifest.
+ */
 export function parseManifest(body: Buffer | string, contentType?: string): ParsedManifest {
-  const json: unknown = JSON.parse(typeof body === "string" ? body : body.toString("utf8"));
-  const declared = (json as { mediaType?: unknown }).mediaType;
-  const mediaType = contentType?.split(";")[0]?.trim() || (typeof declared === "string" ? declared : "");
-  if (INDEX_TYPES.has(mediaType) || (mediaType === "" && Array.isArray((json as { manifests?: unknown }).manifests))) {
-    return { kind: "index", mediaType, manifests: indexSchema.parse(json).manifests };
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof body === "string" ? body : body.toString("utf8"));
+  } catch {
+    throw new Error("the manifest is not JSON");
   }
-  const image = imageManifestSchema.parse(json);
+  const declared = (json as { mediaType?: unknown }).mediaType;
+  const header = contentType?.split(";")[0]?.trim() ?? "";
+  const mediaType = INDEX_TYPES.has(header) || IMAGE_TYPES.has(header) ? header : typeof declared === "string" ? declared : "";
+  const isIndex = INDEX_TYPES.has(mediaType) || (!IMAGE_TYPES.has(mediaType) && Array.isArray((json as { manifests?: unknown }).manifests));
+  if (isIndex) return { kind: "index", mediaType, manifests: valid(indexSchema, json, "image index").manifests };
+  const image = valid(imageManifestSchema, json, "image manifest");
   return { kind: "image", mediaType, blobs: [image.config, ...image.layers] };
+}
+
+function valid<T>(schema: z.ZodType<T>, json: unknown, what: string): T {
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new Error(`not a valid ${what}: ${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`);
 }
 
 /** True for index / manifest-list media types. */

@@ -107,6 +107,11 @@ async function runCopy(request: CopyRequest): Promise<void> {
   });
   if (result.exitCode === 0) return;
   const stderr = redact(String(result.stderr ?? ""), request.secrets ?? []);
+  // No exit code and no cancel or timeout: the binary never started.
+  if (result.exitCode === undefined && !result.isCanceled && !result.timedOut) {
+    const code = (result as { code?: string }).code ?? "error";
+    throw new SkopeoError(`cannot run ${skopeoBinary()} (${code}): install skopeo (apt-get install skopeo, brew install skopeo) or set MIRRORBOT_SKOPEO to its path`, false, stderr);
+  }
   if (result.isCanceled) throw new SkopeoError("copy cancelled", false, stderr);
   if (result.timedOut) {
     const minutes = Math.round((request.timeoutMs ?? DEFAULT_COPY_TIMEOUT_MS) / 60_000);

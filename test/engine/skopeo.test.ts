@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { copyArgs, describeSkopeoFailure, isTransientSkopeoError } from "../../src/engine/skopeo.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { copyArgs, describeSkopeoFailure, isTransientSkopeoError, SkopeoError, skopeoCopy } from "../../src/engine/skopeo.js";
 
 const request = {
   source: { reference: "docker.io/library/nginx@sha256:" + "a".repeat(64), tlsVerify: true, authFile: "/tmp/x/auth.json" },
@@ -56,3 +56,21 @@ describe("skopeo failures", () => {
     );
   });
 });
+
+describe("skopeoCopy", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("says how to get skopeo when it cannot be run, and does not retry that", async () => {
+    vi.stubEnv("MIRRORBOT_SKOPEO", "/nonexistent/skopeo");
+    const error = await skopeoCopy(request).then(
+      () => null,
+      (e: unknown) => e as SkopeoError,
+    );
+    expect(error).toBeInstanceOf(SkopeoError);
+    expect([error?.message, error?.transient]).toEqual([
+      "cannot run /nonexistent/skopeo (ENOENT): install skopeo (apt-get install skopeo, brew install skopeo) or set MIRRORBOT_SKOPEO to its path",
+      false,
+    ]);
+  });
+});
+
