@@ -9,6 +9,8 @@
 export class BlobLedger {
   private readonly locations = new Map<string, Set<string>>();
   private readonly uploads = new Map<string, number>();
+  /** "digest repo" pairs the registry refused to mount from. */
+  private readonly refused = new Set<string>();
 
   /** Note that `repo` holds `digest`. */
   record(digest: string, repo: string): void {
@@ -22,10 +24,29 @@ export class BlobLedger {
     return this.locations.get(digest)?.has(repo) ?? false;
   }
 
-  /** A repository known to hold `digest`, to mount it from; undefined if none is known. */
-  sourceFor(digest: string): string | undefined {
-    const repos = this.locations.get(digest);
-    return repos ? repos.values().next().value : undefined;
+  /**
+   * A repository known to hold `digest` that has not refused to lend it, to mount it from;
+   * undefined if none is known. For a copy into `into`, the one sharing the longest path with
+   * it goes first: registries such as Harbor mount only within a project.
+   * @example sourceFor(d, "team-a/app") // "team-a/base" before "team-b/base"
+   */
+  sourceFor(digest: string, into?: string): string | undefined {
+    let best: string | undefined;
+    let bestShared = -1;
+    for (const repo of this.locations.get(digest) ?? []) {
+      if (this.refused.has(`${digest} ${repo}`)) continue;
+      const shared = into === undefined ? 0 : sharedSegments(repo, into);
+      if (shared > bestShared) {
+        best = repo;
+        bestShared = shared;
+      }
+    }
+    return best;
+  }
+
+  /** Note that the registry refused (or failed) to mount `digest` from `repo`: do not ask again. */
+  refuse(digest: string, repo: string): void {
+    this.refused.add(`${digest} ${repo}`);
   }
 
   /** True when some in-flight task other than `taskId` is uploading `digest`. */
@@ -43,4 +64,13 @@ export class BlobLedger {
   release(taskId: number): void {
     for (const [d, owner] of this.uploads) if (owner === taskId) this.uploads.delete(d);
   }
+}
+
+/** How many leading path segments two repository names share. */
+function sharedSegments(a: string, b: string): number {
+  const x = a.split("/");
+  const y = b.split("/");
+  let n = 0;
+  while (n < x.length - 1 && n < y.length - 1 && x[n] === y[n]) n++;
+  return n;
 }

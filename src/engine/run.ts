@@ -241,23 +241,32 @@ async function copyJob(
   }
 }
 
+/** How many repositories a copy asks to lend one blob before leaving it to skopeo to upload. */
+const MOUNT_ATTEMPTS = 3;
+
 /** Mount every blob the target holds in another repository, so skopeo finds it in place. */
 async function premount(job: CopyJob, client: RegistryClient, log: NonNullable<RunOptions["log"]>, describe: (error: unknown) => string): Promise<void> {
   await mapLimit(job.blobs, 4, async (b) => {
-    if (job.ledger.has(b.digest, job.repo)) return;
-    const from = job.ledger.sourceFor(b.digest);
-    if (from === undefined) return;
-    // A refused or failed mount only costs bytes: skopeo uploads what is still missing.
-    let mounted: boolean;
-    try {
-      mounted = await client.mountBlob(job.repo, b.digest, from);
-    } catch (error) {
-      // A registry's error text can echo request headers: scrub it like every other error.
-      log({ blob: b.digest, from, to: job.repo, error: describe(error) }, "mount failed; skopeo will upload");
-      return;
+    for (let attempt = 0; attempt < MOUNT_ATTEMPTS && !job.ledger.has(b.digest, job.repo); attempt++) {
+      const from = job.ledger.sourceFor(b.digest, job.repo);
+      if (from === undefined) return;
+      // A refused or failed mount only costs bytes: another repository may lend it, or skopeo uploads it.
+      let mounted: boolean;
+      try {
+        mounted = await client.mountBlob(job.repo, b.digest, from);
+      } catch (error) {
+        // A registry's error text can echo request headers: scrub it like every other error.
+        log({ blob: b.digest, from, to: job.repo, error: describe(error) }, "mount failed");
+        job.ledger.refuse(b.digest, from);
+        continue;
+      }
+      if (mounted) {
+        job.ledger.record(b.digest, job.repo);
+      } else {
+        log({ blob: b.digest, from, to: job.repo }, "mount refused");
+        job.ledger.refuse(b.digest, from);
+      }
     }
-    if (mounted) job.ledger.record(b.digest, job.repo);
-    else log({ blob: b.digest, from, to: job.repo }, "mount refused; skopeo will upload");
   });
 }
 

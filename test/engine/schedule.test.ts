@@ -54,6 +54,26 @@ describe("blob scheduling", () => {
     expect(ledger.sourceFor("sha256:base")).toBe("m/b");
   });
 
+  it("mounts from the repository sharing the most of the path, and never again from one that refused", () => {
+    const ledger = new BlobLedger();
+    for (const repo of ["team-b/base", "team-a/tools/base", "team-a/base"]) ledger.record("sha256:base", repo);
+    expect(ledger.sourceFor("sha256:base", "team-a/app")).toBe("team-a/tools/base");
+    expect(ledger.sourceFor("sha256:base", "team-b/app")).toBe("team-b/base");
+    ledger.refuse("sha256:base", "team-b/base");
+    expect(ledger.sourceFor("sha256:base", "team-b/app")).toBe("team-a/tools/base");
+  });
+
+  it("a blob no repository will lend is one to upload, claimed like any other", () => {
+    const ledger = new BlobLedger();
+    const all = jobs(ledger);
+    ledger.record("sha256:base", "m/old");
+    expect(blobsToUpload(all[0]!).map((b) => b.digest)).not.toContain("sha256:base");
+    ledger.refuse("sha256:base", "m/old");
+    expect(blobsToUpload(all[0]!).map((b) => b.digest)).toContain("sha256:base");
+    ledger.claim(all[0]!.id, ["sha256:base"]);
+    expect(canStart(all[1]!)).toBe(false);
+  });
+
   it("a failed upload's claim is released so another job can take it over", () => {
     const ledger = new BlobLedger();
     const all = jobs(ledger);

@@ -303,7 +303,7 @@ describe("mirrorbot sync", () => {
       const out = await sync([], {}, "echo.yml");
       expect(out.code).toBe(0);
       expect(proxy.failed).toHaveLength(2);
-      expect(out.stderr).toMatch(/^mount failed; skopeo will upload: .*BLOB_UPLOAD_INVALID: bad request; authorization=Basic \*\*\*/m);
+      expect(out.stderr).toMatch(/^mount failed: .*BLOB_UPLOAD_INVALID: bad request; authorization=Basic \*\*\*/m);
       expect(out.stderr).not.toMatch(/mount refused/);
       for (const secret of [AUTH.password, Buffer.from(`${AUTH.username}:${AUTH.password}`).toString("base64")]) expect(out.stdout + out.stderr).not.toContain(secret);
       expect(await targetDigest("mirror/library_echo:1")).toBe(fresh!.digest);
