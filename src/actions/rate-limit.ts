@@ -3,7 +3,9 @@
  * sliding window in memory, which a workflow step would start empty each time. So before the
  * event is handled, the sender's requests of the last hour are counted from the status
  * comments the bot left in the repository (each request gets exactly one, carrying its
- * requester in its state), and the window is filled with their times.
+ * requester in its state), and the window is filled with their times. Runs for a burst of
+ * comments start together, before any has written its status comment, so the sender's own
+ * `/sync` and `/retry` comments are counted too, and the larger count wins.
  */
 import type { Logger } from "probot";
 import { z } from "zod";
@@ -19,6 +21,7 @@ const PER_PAGE = 100;
 
 /** One comment of the repository-wide listing, as far as counting needs it. */
 interface ListedComment {
+  readonly id?: number;
   readonly body?: string | null;
   readonly created_at: string;
   readonly user?: { readonly login: string; readonly type?: string } | null;
@@ -30,8 +33,9 @@ const SELF = { login: ACTIONS_BOT_LOGIN, appId: null };
 /**
  * Times (ms) of `login`'s requests in `repo` within `windowMs` before `now`: status comments
  * written by `github-actions[bot]` that start with a request marker and whose state names
- * `login` as requester. Requests refused for the limit itself do not count, as in the
- * in-memory store.
+ * `login` as requester (requests refused for the limit itself do not count, as in the
+ * in-memory store), or `login`'s own `/sync` and `/retry` comments other than
+ * `excludeComment` (the one being handled), whichever are more.
  */
 export async function recentRequestTimes(
   octokit: Octokit,
@@ -40,10 +44,13 @@ export async function recentRequestTimes(
   now: number,
   windowMs: number,
   log?: Logger,
+  excludeComment?: number,
 ): Promise<number[]> {
   const since = now - windowMs;
-  const times: number[] = [];
+  const statuses: number[] = [];
+  const commands: number[] = [];
   const who = login.toLowerCase();
+  const longer = () => (commands.length > statuses.length ? commands : statuses).sort((a, b) => a - b);
   for (let page = 1; page <= MAX_PAGES; page++) {
     // `since` filters on updated_at, so older comments edited later come too; created_at decides.
     const { data } = await octokit.rest.issues.listCommentsForRepo({
@@ -57,15 +64,20 @@ export async function recentRequestTimes(
     const comments = data as ListedComment[];
     for (const comment of comments) {
       const created = Date.parse(comment.created_at);
-      if (!(created > since && created <= now) || !writtenBy(comment, SELF) || !comment.body) continue;
-      const state = readState(comment.body);
-      if (state && state.status !== "limited" && state.requester.login.toLowerCase() === who) times.push(created);
+      if (!(created > since && created <= now) || !comment.body) continue;
+      if (writtenBy(comment, SELF)) {
+        const state = readState(comment.body);
+        if (state && state.status !== "limited" && state.requester.login.toLowerCase() === who) statuses.push(created);
+      } else if (comment.id !== excludeComment && comment.user?.type !== "Bot" && comment.user?.login.toLowerCase() === who) {
+        const first = parseCommands(comment.body)[0];
+        if (first !== undefined && first.kind !== "approve") commands.push(created);
+      }
     }
     const oldest = comments.at(-1);
-    if (comments.length < PER_PAGE || (oldest && Date.parse(oldest.created_at) <= since)) return times.sort((a, b) => a - b);
+    if (comments.length < PER_PAGE || (oldest && Date.parse(oldest.created_at) <= since)) return longer();
   }
   log?.warn({ pages: MAX_PAGES }, "more comments in the last hour than the rate limit reads; counting the newest only");
-  return times.sort((a, b) => a - b);
+  return longer();
 }
 
 /** A store holding `times` for `key` already, as if this process had seen those requests. */
@@ -89,7 +101,10 @@ const requestPayloadSchema = z
     sender: z
       .object({ login: z.string().describe("who acted"), type: z.string().optional().describe('"User" or "Bot"') })
       .describe("who would make the request"),
-    comment: z.object({ body: z.string().nullish().describe("comment text") }).optional().describe("the comment, for issue_comment"),
+    comment: z
+      .object({ id: z.number().optional().describe("comment id, to leave it out of the count"), body: z.string().nullish().describe("comment text") })
+      .optional()
+      .describe("the comment, for issue_comment"),
     issue: z
       .object({ user: z.object({ login: z.string().describe("the issue's author") }).nullish().describe("who opened the issue") })
       .optional()
@@ -120,7 +135,7 @@ export async function storeForEvent(
   // The app counts an issue form against the issue's author (an edit by someone else included).
   const requester = event.name === "issues" ? (issue?.user?.login ?? sender.login) : sender.login;
   const repo = { owner: repository.owner.login, repo: repository.name };
-  const times = await recentRequestTimes(octokit, repo, requester, now, HOUR_MS, log);
+  const times = await recentRequestTimes(octokit, repo, requester, now, HOUR_MS, log, comment?.id);
   log?.debug({ requester, requests: times.length }, "requests in the last hour");
   return seededStore(senderKey(repository.full_name, requester), times);
 }

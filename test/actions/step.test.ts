@@ -312,6 +312,19 @@ describe("the hourly limit across runs", () => {
     expect(gh.dispatches).toHaveLength(1);
   });
 
+  it("counts the sender's own /sync comments not answered yet, so a burst of comments cannot pass the limit", async () => {
+    const gh = github();
+    // Five runs started together: none has written its status comment yet.
+    for (let n = 0; n < 5; n++) gh.addComment(30 + n, `/sync busybox:1.${n}`, { login: MAINTAINER.login, type: "User" }, n);
+    gh.addComment(40, "/sync busybox:2", { login: "someone-else", type: "User" }, 1);
+
+    const { code, out } = await step("issue_comment", runnerPayload(issueComment({ body: "/sync redis:7" })));
+
+    expect(code, out).toBe(0);
+    expect(gh.dispatches).toEqual([]);
+    expect(stateOf(gh.comments.find((c) => c.issue === 7)!.body)).toMatchObject({ request: "7-5001", status: "limited" });
+  });
+
   it("counts only github-actions[bot] comments that start with the marker, not other bots' or quoted state", async () => {
     const gh = github();
     for (let n = 0; n < 5; n++) gh.addComment(30 + n, past(n), { login: "other-bot[bot]", type: "Bot" }, 10 + n);
