@@ -55,7 +55,7 @@ export function prose(message: string): string {
   return message
     .split(/("(?:[^"\\]|\\.)*"|`[^`\n]*`)/)
     .map((part, i) => {
-      if (i % 2 === 0) return part.replace(/[\\[\]<>*_~!|@#]/g, (c) => `\\${c}`);
+      if (i % 2 === 0) return noAutolinks(part.replace(/[\\[\]<>*_~!|@#]/g, (c) => `\\${c}`));
       if (part.startsWith("`")) return part; // already a code span of ours
       try {
         return code(String(JSON.parse(part)));
@@ -64,6 +64,11 @@ export function prose(message: string): string {
       }
     })
     .join("");
+}
+
+/** GitHub links "www.x" and "scheme://x" in plain text; an escaped "." or ":" stops it. */
+function noAutolinks(text: string): string {
+  return text.replace(/\b(www)\./gi, "$1\\.").replace(/\b(https?|ftp):\/\//gi, "$1\\://");
 }
 
 /** "@login"; logins are [A-Za-z0-9-] (bots add "[bot]"), so they need no escaping. */

@@ -9,6 +9,7 @@ describe("escaping user text", () => {
     expect(prose('invalid reference "![x](https://t.example/a.png)"')).toBe("invalid reference `![x](https://t.example/a.png)`");
     expect(prose("policy says <b>no</b> to @x")).toBe("policy says \\<b\\>no\\</b\\> to \\@x");
     expect(prose("write `nginx:1.26`")).toBe("write `nginx:1.26`");
+    expect(prose("www.evil.com/x is not allowed, see https://evil.com")).toBe("www\\.evil.com/x is not allowed, see https\\://evil.com");
   });
 
   it("makes code spans that backticks and line breaks cannot leave, and table cells pipes cannot split", () => {
