@@ -4,7 +4,8 @@
  * github.com answers `return_run_details: true` with 200 and the run; GHES rejects the key
  * with 422 and older servers answer 204. Then the run is found by its title, which the
  * workflow sets to `mirror <request>` (`run-name`). A dispatch is never repeated once the
- * server may have accepted it: only a 4xx that rejected the key leads to a second POST.
+ * server may have accepted it: only a 4xx that rejected the key leads to a second POST, and
+ * after a 5xx or a dropped connection the run is looked for before the dispatch counts as failed.
  */
 import { z } from "zod";
 import { httpStatus, NO_RETRY, type Octokit, type Repo } from "./client.js";
@@ -85,6 +86,14 @@ export async function dispatchWorkflow(
     answer = await octokit.request(route, { ...params, return_run_details: true });
   } catch (err) {
     const status = httpStatus(err);
+    if (status === undefined || status >= 500) {
+      // The server may have created the run before failing to answer: look for it before
+      // calling the request not started (a /retry would then mirror everything twice).
+      const run = await findRun(octokit, repo, workflow, ref, inputs.request, search).catch(() => null);
+      if (run === null) throw err;
+      await onAccepted?.();
+      return run;
+    }
     // A 400/422 is a validation failure: nothing was created, so one plain dispatch is safe.
     if (status !== 422 && status !== 400) throw err;
     await octokit.request(route, params);

@@ -143,9 +143,30 @@ describe("dispatchWorkflow", () => {
     expect(scope.isDone()).toBe(true);
   });
 
-  it("does not dispatch again after a server error", async () => {
-    const scope = nock(API).post(`${R}/actions/workflows/mirror.yml/dispatches`).once().reply(500, { message: "boom" });
+  it("does not dispatch again after a server error, and fails once no run turns up", async () => {
+    const scope = nock(API)
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`)
+      .once()
+      .reply(500, { message: "boom" })
+      .get(`${R}/actions/workflows/mirror.yml/runs`)
+      .query(true)
+      .times(2)
+      .reply(200, { workflow_runs: [] });
     await expect(dispatchWorkflow(octokit, repo, options)).rejects.toMatchObject({ status: 500 });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("adopts the run a dispatch created before the server failed to answer", async () => {
+    let accepted = false;
+    const scope = nock(API)
+      .post(`${R}/actions/workflows/mirror.yml/dispatches`)
+      .once()
+      .reply(502, "Bad Gateway")
+      .get(`${R}/actions/workflows/mirror.yml/runs`)
+      .query(true)
+      .reply(200, { workflow_runs: [{ id: 7, display_title: "mirror 1-2", html_url: "https://github.com/x/runs/7" }] });
+    const run = await dispatchWorkflow(octokit, repo, { ...options, onAccepted: async () => void (accepted = true) });
+    expect([run, accepted]).toEqual([{ id: 7, url: "https://github.com/x/runs/7" }, true]);
     expect(scope.isDone()).toBe(true);
   });
 });
