@@ -12,7 +12,7 @@ import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/nami
 import { canonical, parseReference, ReferenceError } from "../domain/reference.js";
 import { formatDiagnostic, hasErrors } from "../domain/diagnostic.js";
 import { formatPlatform } from "../domain/platform.js";
-import { DEFAULT_CONFIG_PATH } from "../domain/config.js";
+import { DEFAULT_CONFIG_PATH, ENGINE_LIMITS } from "../domain/config.js";
 import { policyDiagnostics } from "../domain/policy.js";
 import { CredentialsError } from "../engine/credentials.js";
 import { oneLine } from "../engine/redact.js";
@@ -78,8 +78,8 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       writeLine(io.stdout, usage);
       return EXIT.ok;
     }
-    const concurrency = values.concurrency === "auto" ? "auto" : positiveInt(values.concurrency, "--concurrency");
-    const retries = nonNegativeInt(values.retries, "--retries");
+    const concurrency = values.concurrency === "auto" ? "auto" : boundedInt(values.concurrency, "--concurrency", ENGINE_LIMITS.concurrency);
+    const retries = boundedInt(values.retries, "--retries", ENGINE_LIMITS.retries);
 
     const analysis = await analyzeOrExit("sync", positionals[0], values.config, io);
     if (typeof analysis === "number") return analysis;
@@ -167,6 +167,8 @@ function selectRows(analysis: Analysis, only: string[], imagesEnv: string, confi
   for (const row of analysis.rows) if (!fromFile.has(entryKey(row.entry))) fromFile.set(entryKey(row.entry), row.entry.line);
 
   if (imagesEnv.trim() !== "") {
+    // Two selections at once would leave one silently ignored.
+    if (only.length > 0) throw new UsageError("--only cannot be combined with MIRRORBOT_IMAGES: that variable already names the entries to sync");
     const entries: ImageEntry[] = [];
     let bad = false;
     imagesEnv.split(/\r?\n/).forEach((line, i) => {
@@ -218,14 +220,11 @@ function dryRunLine({ task, resolution }: DryRunLine): string {
   }
 }
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
+/** A whole-number flag within the bounds the config file has for the same setting. */
+function boundedInt(value: string | undefined, flag: string, bounds: { min: number; max: number }): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} takes a whole number of at least 1, got ${JSON.stringify(value)}`);
-  return Number(value);
-}
-
-function nonNegativeInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} takes a whole number, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < bounds.min || Number(value) > bounds.max) {
+    throw new UsageError(`${flag} takes a whole number from ${bounds.min} to ${bounds.max}, got ${JSON.stringify(value)}`);
+  }
   return Number(value);
 }

@@ -182,7 +182,20 @@ const sourceSchema = z
  * canonical repository; that is almost always "library/*" meant as "docker.io/library/*".
  */
 function globProblem(glob: string): string | null {
+  if (glob.includes("://")) {
+    return `${quote(glob)} can never match: patterns name repositories without a scheme; did you mean ${quote(glob.replace(/^[a-z]+:\/\//i, ""))}?`;
+  }
   const first = glob.split("/")[0] ?? "";
+  const path = glob.slice(first.length + 1);
+  // An inert pattern is worst in deny: it would let through what it seems to refuse.
+  const tag = /^([^:]*):/.exec(path);
+  if (glob.includes("/") && tag) {
+    return `${quote(glob)} can never match: patterns match repositories, not tags; did you mean ${quote(`${first}/${tag[1]}`)}?`;
+  }
+  const stray = /[^a-z0-9._\-/*?]/.exec(path)?.[0];
+  if (glob.includes("/") && stray !== undefined) {
+    return `${quote(glob)} can never match: a repository path holds only lowercase letters, digits, ".", "_", "-" and "/" ("*", "**" and "?" are the only wildcards), not ${quote(stray)}`;
+  }
   if (/[*?]/.test(first) || readsAsHost(first)) return null;
   const meant = glob.includes("/") ? `docker.io/${glob}` : `docker.io/library/${glob}`;
   return `${quote(glob)} can never match: patterns are matched against canonical repositories such as "docker.io/library/nginx"; did you mean ${quote(meant)}?`;
@@ -238,15 +251,18 @@ const defaultsSchema = z
   })
   .describe("defaults for entries of images.txt");
 
+/** Bounds of `engine.concurrency` and `engine.retries`, shared with the CLI's flags. */
+export const ENGINE_LIMITS = { concurrency: { min: 1, max: 64 }, retries: { min: 0, max: 10 } } as const;
+
 const engineSchema = z
   .strictObject({
     concurrency: z
-      .union([z.literal("auto"), z.int().min(1).max(64)], {
-        error: (iss) => `expected "auto" or a whole number from 1 to 64, got ${kindOf(iss.input)}`,
+      .union([z.literal("auto"), z.int().min(ENGINE_LIMITS.concurrency.min).max(ENGINE_LIMITS.concurrency.max)], {
+        error: (iss) => `expected "auto" or a whole number from 1 to ${ENGINE_LIMITS.concurrency.max}, got ${kindOf(iss.input)}`,
       })
       .default("auto")
       .describe('copies in flight at once; "auto": 4 when the source registry answers within 50 ms, 8 when it is farther away (latency-bound copies overlap better)'),
-    retries: z.int().min(0).max(10).default(3).describe("retries of a copy after a transient failure"),
+    retries: z.int().min(ENGINE_LIMITS.retries.min).max(ENGINE_LIMITS.retries.max).default(3).describe("retries of a copy after a transient failure"),
   })
   .describe("how the copies run");
 

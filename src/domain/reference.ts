@@ -35,7 +35,8 @@ export class ReferenceError extends Error {
 
 /** Docker Hub's canonical registry name. */
 export const DOCKER_HUB = "docker.io";
-const LEGACY_DOCKER_HUB = "index.docker.io";
+/** Every host name Docker Hub answers to, lower-cased. */
+const DOCKER_HUB_HOSTS = new Set([DOCKER_HUB, "index.docker.io", "registry-1.docker.io"]);
 const OFFICIAL_PREFIX = "library/";
 /** Longest repository name (domain + "/" + path) Docker accepts. */
 export const NAME_MAX_LENGTH = 255;
@@ -86,7 +87,10 @@ export function parseReference(input: string): ImageReference {
   if (pathFault) fail(pathFault);
 
   let normalizedDomain = domain ?? DOCKER_HUB;
-  if (normalizedDomain === LEGACY_DOCKER_HUB) normalizedDomain = DOCKER_HUB;
+  // Docker maps only "index.docker.io" (exact case). Hosts are case-insensitive, and
+  // registry-1.docker.io is Docker Hub's API host, which the engine reaches and logs in to
+  // as Docker Hub: every spelling must also meet policy, naming and duplicates as docker.io.
+  if (DOCKER_HUB_HOSTS.has(normalizedDomain.toLowerCase())) normalizedDomain = DOCKER_HUB;
   let path = input.slice(rest, pathEnd);
   if (normalizedDomain === DOCKER_HUB && !path.includes("/")) path = OFFICIAL_PREFIX + path;
 

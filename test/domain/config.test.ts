@@ -212,6 +212,15 @@ describe("parseConfig errors name the file and the key path", () => {
       ],
     ],
     [
+      "deny globs that could never match, so would refuse nothing",
+      "policy: {deny: ['docker.io/library/redis:7', 'docker.io/library/{mysql,mariadb}', 'https://docker.io/**']}\n",
+      [
+        `${FILE}: policy.deny[0]: "docker.io/library/redis:7" can never match: patterns match repositories, not tags; did you mean "docker.io/library/redis"?`,
+        `${FILE}: policy.deny[1]: "docker.io/library/{mysql,mariadb}" can never match: a repository path holds only lowercase letters, digits, ".", "_", "-" and "/" ("*", "**" and "?" are the only wildcards), not "{"`,
+        `${FILE}: policy.deny[2]: "https://docker.io/**" can never match: patterns name repositories without a scheme; did you mean "docker.io/**"?`,
+      ],
+    ],
+    [
       "an invalid default platform",
       "defaults: {platforms: [linux/amd64, arm64, linux/amd64]}\n",
       [`${FILE}: defaults.platforms[1]: platform "arm64" must be os/arch[/variant]; write "linux/arm64"`],

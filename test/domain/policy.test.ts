@@ -57,6 +57,12 @@ describe("policyViolation", () => {
     expect(policyViolation(parseReference("quay.io/evil/x/y:1"), policy)).toBe(
       'quay.io/evil/x/y is denied by policy.deny ("quay.io/evil/**") in .github/mirrorbot.yml',
     );
+    // Another spelling of Docker Hub's host is still Docker Hub.
+    for (const spelling of ["registry-1.docker.io/library/ubuntu:24.04", "INDEX.DOCKER.IO/ubuntu:24.04"]) {
+      expect(policyViolation(parseReference(spelling), policy)).toBe(
+        'docker.io/library/ubuntu is denied by policy.deny ("docker.io/library/ubuntu") in .github/mirrorbot.yml',
+      );
+    }
   });
 
   it("matches the repository, not the tag or digest", () => {

@@ -67,6 +67,10 @@ describe("parseReference: valid references (Docker's reference and normalize tes
     ["index.docker.io/docker/docker", "docker.io", "docker/docker", "latest", undefined],
     ["index.docker.io/library/debian", "docker.io", "library/debian", "latest", undefined],
     ["index.docker.io/debian", "docker.io", "library/debian", "latest", undefined],
+    // Beyond Docker's grammar: every host name of Docker Hub, in any case, is docker.io.
+    ["registry-1.docker.io/debian", "docker.io", "library/debian", "latest", undefined],
+    ["INDEX.DOCKER.IO/library/nginx:1.26", "docker.io", "library/nginx", "1.26", undefined],
+    ["Docker.IO/bitnami/redis", "docker.io", "bitnami/redis", "latest", undefined],
     ["127.0.0.1:5000/docker/docker", "127.0.0.1:5000", "docker/docker", "latest", undefined],
     ["127.0.0.1:5000/library/debian", "127.0.0.1:5000", "library/debian", "latest", undefined],
     ["127.0.0.1:5000/debian", "127.0.0.1:5000", "debian", "latest", undefined],

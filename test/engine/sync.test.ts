@@ -402,6 +402,18 @@ describe("mirrorbot sync", () => {
     }
   }, TIMEOUT);
 
+  it.each([
+    [["--only", "99"], true, "mirrorbot sync: --only cannot be combined with MIRRORBOT_IMAGES: that variable already names the entries to sync"],
+    [["--concurrency", "1000"], false, 'mirrorbot sync: --concurrency takes a whole number from 1 to 64, got "1000"'],
+    [["--retries", "500"], false, 'mirrorbot sync: --retries takes a whole number from 0 to 10, got "500"'],
+  ])("refuses %j before anything runs", async (args, dispatched, message) => {
+    await writeImages(lines());
+    const out = await sync(args, dispatched ? { MIRRORBOT_IMAGES: `${source.host}/library/redis:7\n` } : {});
+    expect(out.code).toBe(2);
+    expect(out.stderr.split("\n")[0]).toBe(message);
+    expect(out.targetLog).toEqual([]);
+  }, TIMEOUT);
+
   it("applies the policy to the dispatched lines too", async () => {
     await writeConfig("policy.yml", "local", target.host, ["policy:", `  allow: ["${source.host}/library/*"]`]);
     await writeImages(lines());
