@@ -151,6 +151,7 @@ describe("mirror.yml decide step", () => {
         GH_TOKEN: "test-token",
         GITHUB_SHA: git("rev-parse", "HEAD"),
         GITHUB_REPOSITORY: "octo/mirror",
+        DEFAULT_BRANCH: "main",
         GITHUB_OUTPUT: output,
         GITHUB_STEP_SUMMARY: summary,
         GH_LOG: ghLog,
@@ -173,9 +174,18 @@ describe("mirror.yml decide step", () => {
     repo = join(dir, "repo");
     const bin = join(dir, "bin");
     spawnSync("mkdir", ["-p", repo, bin]);
+    // A stand-in gh: logs its arguments; answers GH_PULLS (a pull-request list) through the
+    // --jq filter it was given, as gh does, else prints GH_PRS.
     await writeFile(
       join(bin, "gh"),
-      '#!/bin/sh\necho "$*" >> "$GH_LOG"\n[ -n "$GH_FAIL" ] && { echo "HTTP 403" >&2; exit 1; }\necho "${GH_PRS:-0}"\n',
+      [
+        "#!/bin/sh",
+        'echo "$*" >> "$GH_LOG"',
+        '[ -n "$GH_FAIL" ] && { echo "HTTP 403" >&2; exit 1; }',
+        'if [ -n "$GH_PULLS" ]; then while [ "$1" != "--jq" ]; do shift; done; printf "%s" "$GH_PULLS" | jq "$2"; exit; fi',
+        'echo "${GH_PRS:-0}"',
+        "",
+      ].join("\n"),
     );
     await chmod(join(bin, "gh"), 0o755);
     baseEnv = {
@@ -211,7 +221,7 @@ describe("mirror.yml decide step", () => {
     const head = await commit("# list\nnginx:1.26\ngitea/gitea:1.20 => tools/gitea:1.20  # tools\n\n# a note\n  alpine:3.20\n", "add two");
     const out = await decide({ BEFORE: before, GITHUB_SHA: head });
     expect(out).toMatchObject({ sync: "true", images: "gitea/gitea:1.20 => tools/gitea:1.20\nalpine:3.20" });
-    expect(out.ghCalls).toBe(`api repos/octo/mirror/commits/${head}/pulls --jq length\n`);
+    expect(out.ghCalls).toBe(`api repos/octo/mirror/commits/${head}/pulls --jq [.[] | select(.merged_at != null and .base.ref == $ENV.DEFAULT_BRANCH)] | length\n`);
     expect(out.stdout).toContain("Syncing 2 line(s) of images.txt.");
     expect(out.stderr).toBe("");
   });
@@ -244,6 +254,25 @@ describe("mirror.yml decide step", () => {
     const out = await decide({ BEFORE: before, GH_PRS: "1" });
     expect(out).toMatchObject({ sync: "false" });
     expect(out.summary).toContain("belongs to a pull request");
+  });
+
+  it("skips a commit a pull request merged into the default branch, not one merged elsewhere first", async () => {
+    const pulls = (base: string, merged: boolean) => JSON.stringify([{ number: 5, merged_at: merged ? "2026-11-22T10:00:00Z" : null, base: { ref: base } }]);
+    const before = await commit("nginx:1.26\n", "base");
+    await commit("nginx:1.26\nredis:7\n", "Merge pull request #5 from octo/develop");
+    expect(await decide({ BEFORE: before, GH_PULLS: pulls("main", true) })).toMatchObject({ sync: "false" });
+    // git-flow: merged into develop by a pull request, then develop pushed to main.
+    expect(await decide({ BEFORE: before, GH_PULLS: pulls("develop", true) })).toMatchObject({ sync: "true", images: "redis:7" });
+    expect(await decide({ BEFORE: before, GH_PULLS: pulls("main", false) })).toMatchObject({ sync: "true", images: "redis:7" });
+  });
+
+  it("syncs the whole file when a push adds more lines than one environment variable holds", async () => {
+    const before = await commit("nginx:1.26\n", "base");
+    const many = Array.from({ length: 4_000 }, (_, i) => `registry.example.com/team/image-${i}:1.0.${i}`).join("\n");
+    await commit(`nginx:1.26\n${many}\n`, "add many");
+    const out = await decide({ BEFORE: before });
+    expect(out).toMatchObject({ sync: "true", images: "" });
+    expect(out.stdout).toMatch(/This push added \d+ bytes of lines; syncing the whole file instead\./);
   });
 
   it("syncs the added lines when the pull request lookup fails, with a warning", async () => {
