@@ -10,6 +10,7 @@ import type { ImageEntry } from "../domain/images-file.js";
 import type { PlannedTarget } from "../domain/naming.js";
 import { formatPlatform } from "../domain/platform.js";
 import { parseReference } from "../domain/reference.js";
+import { noAutolinks } from "../engine/markdown.js";
 import type { SyncResult, TaskResult } from "../engine/result.js";
 import type { RunLink } from "./github/dispatch.js";
 import { shortReference, type Problem } from "./request.js";
@@ -64,11 +65,6 @@ export function prose(message: string): string {
       }
     })
     .join("");
-}
-
-/** GitHub links "www.x" and "scheme://x" in plain text; an escaped "." or ":" stops it. */
-function noAutolinks(text: string): string {
-  return text.replace(/\b(www)\./gi, "$1\\.").replace(/\b(https?|ftp):\/\//gi, "$1\\://");
 }
 
 /** "@login"; logins are [A-Za-z0-9-] (bots add "[bot]"), so they need no escaping. */

@@ -1,4 +1,5 @@
 import { familiar, parseReference, type ImageReference } from "../domain/reference.js";
+import { noAutolinks } from "./markdown.js";
 import type { SyncResult, TaskResult, TaskStatus } from "./result.js";
 
 /**
@@ -86,11 +87,11 @@ export function pullCommands(task: Pick<TaskResult, "source" | "target">): strin
 
 /**
  * Escape text for a Markdown table cell: pipes, backticks and inline markup become literal,
- * newlines become spaces.
+ * newlines become spaces, and neither links nor @-mentions come out of registry error text.
  * @example escapeCell("a|b `c`") // "a\\|b \\`c\\`"
  */
 export function escapeCell(text: string): string {
-  return text.replace(/\r?\n|\r/g, " ").replace(/[\\`|*_[\]<>~&]/g, (c) => `\\${c}`);
+  return noAutolinks(text.replace(/\r?\n|\r/g, " ").replace(/[\\`|*_[\]<>~&@]/g, (c) => `\\${c}`));
 }
 
 /**
@@ -131,9 +132,12 @@ function tableRow(task: TaskResult): string {
   ].join(" | ");
 }
 
+/** Rows the step summary shows: GitHub drops a summary over 1 MiB whole, failures and all. */
+const MAX_SUMMARY_ROWS = 500;
+
 /**
  * The Markdown step summary: a heading, the counts line, and one table row per image and
- * target, failures first so they are seen.
+ * target (the first 500), failures first so they are seen.
  */
 export function renderSummary(result: SyncResult): string {
   const title = result.request === null ? "## mirrorbot sync" : `## mirrorbot sync ${escapeCell(result.request)}`;
@@ -146,7 +150,8 @@ export function renderSummary(result: SyncResult): string {
   const order: Record<TaskStatus, number> = { failed: 0, copied: 1, skipped: 2 };
   const tasks = [...result.tasks].sort((a, b) => order[a.status] - order[b.status]);
   lines.push("| Status | Source | Target | Digest | Size | Pull / reason |", "| --- | --- | --- | --- | --- | --- |");
-  for (const task of tasks) lines.push(`| ${tableRow(task)} |`);
+  for (const task of tasks.slice(0, MAX_SUMMARY_ROWS)) lines.push(`| ${tableRow(task)} |`);
   lines.push("");
+  if (tasks.length > MAX_SUMMARY_ROWS) lines.push(`… and ${tasks.length - MAX_SUMMARY_ROWS} more rows: every task is in the mirror-result artifact (result.json).`, "");
   return lines.join("\n");
 }

@@ -75,6 +75,11 @@ describe("cell escaping", () => {
   it("escapes pipes and backticks in plain cells", () => {
     expect(escapeCell("a|b `c`\nd")).toBe("a\\|b \\`c\\` d");
   });
+  it("lets registry error text make no link and no mention", () => {
+    expect(escapeCell("denied: ask @org/team at https://evil.example or www.evil.example")).toBe(
+      "denied: ask \\@org/team at https\\://evil.example or www\\.evil.example",
+    );
+  });
   it("escapes pipes in code spans and lengthens the fence around a backtick", () => {
     expect(codeCell("a|b")).toBe("`a\\|b`");
     expect(codeCell("x`y")).toBe("`` x`y ``");
@@ -115,6 +120,15 @@ describe("renderSummary", () => {
     const row = renderSummary(result).split("\n").find((l) => l.startsWith("| ❌"));
     // Count the unescaped pipes: the cell borders only.
     expect(row?.replace(/\\\|/g, "").split("|").length).toBe(8);
+  });
+
+  it("shows the first 500 rows, failures first, and points at the artifact for the rest", () => {
+    const tasks = Array.from({ length: 1_200 }, (_, i) => task({ line: i + 1, ...(i === 1_199 ? { status: "failed", error: "boom" } : {}) }));
+    const summary = renderSummary(buildResult(tasks, meta));
+    const rows = summary.split("\n").filter((l) => /^\| (✅|❌|⏭️)/.test(l));
+    expect(rows).toHaveLength(500);
+    expect(rows[0]).toMatch(/^\| ❌ failed /);
+    expect(summary).toContain("… and 700 more rows: every task is in the mirror-result artifact (result.json).");
   });
 
   it("says so when there was nothing to sync", () => {
