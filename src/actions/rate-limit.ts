@@ -4,13 +4,15 @@
  * event is handled, the sender's requests of the last hour are counted from the status
  * comments the bot left in the repository (each request gets exactly one, carrying its
  * requester in its state), and the window is filled with their times. Runs for a burst of
- * comments start together, before any has written its status comment, so the sender's own
- * `/sync` and `/retry` comments are counted too, and the larger count wins.
+ * comments or issues start together, before any has written its status comment, so the
+ * requester's own `/sync` and `/retry` comments and `mirror` issues are counted too, and the
+ * larger count wins.
  */
 import type { Logger } from "probot";
 import { z } from "zod";
 import type { Octokit, Repo } from "../app/github/client.js";
 import { parseCommands } from "../app/commands.js";
+import { REQUEST_LABEL } from "../app/issue-form.js";
 import { ACTIONS_BOT_LOGIN, writtenBy } from "../app/github/identity.js";
 import { HOUR_MS, MemoryRateLimitStore, senderKey } from "../app/rate-limit.js";
 import { readState } from "../app/state.js";
@@ -34,23 +36,24 @@ const SELF = { login: ACTIONS_BOT_LOGIN, appId: null };
  * Times (ms) of `login`'s requests in `repo` within `windowMs` before `now`: status comments
  * written by `github-actions[bot]` that start with a request marker and whose state names
  * `login` as requester (requests refused for the limit itself do not count, as in the
- * in-memory store), or `login`'s own `/sync` and `/retry` comments other than
- * `excludeComment` (the one being handled), whichever are more.
+ * in-memory store), or `login`'s own `/sync` and `/retry` comments and `mirror` issues,
+ * leaving out the comment or issue being handled, whichever are more.
  */
 export async function recentRequestTimes(
   octokit: Octokit,
   repo: Repo,
   login: string,
-  now: number,
-  windowMs: number,
+  window: { now: number; ms: number; exclude?: { comment?: number | undefined; issue?: number | undefined } },
   log?: Logger,
-  excludeComment?: number,
 ): Promise<number[]> {
-  const since = now - windowMs;
+  const { now } = window;
+  const since = now - window.ms;
+  const excludeComment = window.exclude?.comment;
   const statuses: number[] = [];
-  const commands: number[] = [];
+  // What the requester did: mirror issues opened, then /sync and /retry comments (below).
+  const asked = await recentIssueTimes(octokit, repo, login, since, now, window.exclude?.issue, log);
   const who = login.toLowerCase();
-  const longer = () => (commands.length > statuses.length ? commands : statuses).sort((a, b) => a - b);
+  const longer = () => (asked.length > statuses.length ? asked : statuses).sort((a, b) => a - b);
   for (let page = 1; page <= MAX_PAGES; page++) {
     // `since` filters on updated_at, so older comments edited later come too; created_at decides.
     const { data } = await octokit.rest.issues.listCommentsForRepo({
@@ -70,7 +73,7 @@ export async function recentRequestTimes(
         if (state && state.status !== "limited" && state.requester.login.toLowerCase() === who) statuses.push(created);
       } else if (comment.id !== excludeComment && comment.user?.type !== "Bot" && comment.user?.login.toLowerCase() === who) {
         const first = parseCommands(comment.body)[0];
-        if (first !== undefined && first.kind !== "approve") commands.push(created);
+        if (first !== undefined && first.kind !== "approve") asked.push(created);
       }
     }
     const oldest = comments.at(-1);
@@ -78,6 +81,30 @@ export async function recentRequestTimes(
   }
   log?.warn({ pages: MAX_PAGES }, "more comments in the last hour than the rate limit reads; counting the newest only");
   return longer();
+}
+
+/** Creation times of `login`'s `mirror` issues in the window, but `exclude`; one page, newest first. */
+async function recentIssueTimes(octokit: Octokit, repo: Repo, login: string, since: number, now: number, exclude: number | undefined, log?: Logger): Promise<number[]> {
+  try {
+    const { data } = await octokit.rest.issues.listForRepo({
+      ...repo,
+      creator: login,
+      labels: REQUEST_LABEL,
+      state: "all",
+      sort: "created",
+      direction: "desc",
+      since: new Date(since).toISOString(),
+      per_page: PER_PAGE,
+    });
+    return data
+      .filter((issue) => issue.pull_request === undefined && issue.number !== exclude)
+      .map((issue) => Date.parse(issue.created_at))
+      .filter((created) => created > since && created <= now);
+  } catch (err) {
+    // The status comments still count; an unreadable listing must not stop every request.
+    log?.warn({ err }, "could not list the requester's recent issues; counting comments only");
+    return [];
+  }
 }
 
 /** A store holding `times` for `key` already, as if this process had seen those requests. */
@@ -106,7 +133,10 @@ const requestPayloadSchema = z
       .optional()
       .describe("the comment, for issue_comment"),
     issue: z
-      .object({ user: z.object({ login: z.string().describe("the issue's author") }).nullish().describe("who opened the issue") })
+      .object({
+        number: z.number().optional().describe("issue number, to leave it out of the count"),
+        user: z.object({ login: z.string().describe("the issue's author") }).nullish().describe("who opened the issue"),
+      })
       .optional()
       .describe("the issue; for issues events its author is the requester, whoever edited it"),
   })
@@ -135,7 +165,8 @@ export async function storeForEvent(
   // The app counts an issue form against the issue's author (an edit by someone else included).
   const requester = event.name === "issues" ? (issue?.user?.login ?? sender.login) : sender.login;
   const repo = { owner: repository.owner.login, repo: repository.name };
-  const times = await recentRequestTimes(octokit, repo, requester, now, HOUR_MS, log, comment?.id);
+  const exclude = { comment: comment?.id, issue: issue?.number };
+  const times = await recentRequestTimes(octokit, repo, requester, { now, ms: HOUR_MS, exclude }, log);
   log?.debug({ requester, requests: times.length }, "requests in the last hour");
   return seededStore(senderKey(repository.full_name, requester), times);
 }

@@ -68,7 +68,8 @@ async function step(
   return { code, out };
 }
 
-const isRateLimitListing = (c: Call) => c.method === "GET" && c.path.startsWith(`${R}/issues/comments?`);
+// The hourly limit's own reads in Actions mode: recent comments and the requester's mirror issues.
+const isRateLimitListing = (c: Call) => c.method === "GET" && (c.path.startsWith(`${R}/issues/comments?`) || c.path.startsWith(`${R}/issues?`));
 const isTokenExchange = (c: Call) => c.path.startsWith("/app/installations/");
 const stateOf = (body: string) => JSON.parse(/<!-- mirrorbot:state (\{.*?\}) -->/.exec(body)![1]!) as RequestState;
 
@@ -323,6 +324,22 @@ describe("the hourly limit across runs", () => {
     expect(code, out).toBe(0);
     expect(gh.dispatches).toEqual([]);
     expect(stateOf(gh.comments.find((c) => c.issue === 7)!.body)).toMatchObject({ request: "7-5001", status: "limited" });
+  });
+
+  it("counts the author's mirror issues opened just before, so a burst of issues cannot pass the limit either", async () => {
+    const gh = github();
+    for (let n = 0; n < 5; n++) gh.addIssue(30 + n, COMMUNITY.login, n);
+    gh.addIssue(40, "someone-else", 1);
+    const form = "### Images\n\n```text\nredis:7\n```\n\n### Platform\n\n_No response_\n";
+    const payload = runnerPayload(issueEvent({ action: "opened", body: form, sender: COMMUNITY }));
+    payload.issue.user = { ...payload.issue.user, login: COMMUNITY.login, id: COMMUNITY.id, type: "User" };
+    gh.addIssue(payload.issue.number, COMMUNITY.login, 0); // the issue being handled is not counted
+
+    const { code, out } = await step("issues", payload);
+
+    expect(code, out).toBe(0);
+    expect(gh.dispatches).toEqual([]);
+    expect(stateOf(gh.comments.find((c) => c.issue === payload.issue.number)!.body)).toMatchObject({ status: "limited", requester: { login: COMMUNITY.login } });
   });
 
   it("counts only github-actions[bot] comments that start with the marker, not other bots' or quoted state", async () => {

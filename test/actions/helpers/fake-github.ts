@@ -59,6 +59,8 @@ function blobSha(text: string): string {
 export class FakeGitHub {
   readonly calls: Call[] = [];
   readonly comments: FakeComment[] = [];
+  /** Issues listed by GET /issues (the hourly limit counts a requester's recent form issues). */
+  readonly issues: Array<{ number: number; user: { login: string }; labels: { name: string }[]; created_at: string; updated_at: string }> = [];
   readonly labels = new Map<number, string[]>();
   readonly closed = new Set<number>();
   readonly dispatches: { ref: string; inputs: Record<string, string>; runId: number }[] = [];
@@ -116,6 +118,12 @@ export class FakeGitHub {
     return comment;
   }
 
+  /** Add a `mirror`-labelled issue opened by `login` `minutesAgo` minutes ago. */
+  addIssue(number: number, login: string, minutesAgo = 0): void {
+    const at = new Date(this.#now() - minutesAgo * 60_000).toISOString();
+    this.issues.push({ number, user: { login }, labels: [{ name: "mirror" }], created_at: at, updated_at: at });
+  }
+
   /** Calls in order as "METHOD path", without the ones `skip` matches. */
   trace(skip: (c: Call) => boolean = () => false): string[] {
     return this.calls.filter((c) => !skip(c)).map((c) => `${c.method} ${c.path}`);
@@ -166,6 +174,14 @@ export class FakeGitHub {
       const sha = createHash("sha1").update(`${this.commits.length}:${text}`).digest("hex");
       this.commits.push({ branch: body.branch, message: body.message, text });
       return ok({ content: { sha: blobSha(text) }, commit: { sha, html_url: `https://github.com/${this.#options.fullName}/commit/${sha}` } }, 201);
+    }
+    if (method === "GET" && path === `${r}/issues`) {
+      const since = Date.parse(query.get("since") ?? "1970-01-01T00:00:00Z");
+      const label = query.get("labels");
+      const list = this.issues.filter(
+        (i) => Date.parse(i.updated_at) >= since && i.user.login === query.get("creator") && (label === null || i.labels.some((l) => l.name === label)),
+      );
+      return ok(list.sort((a, b) => b.created_at.localeCompare(a.created_at)));
     }
     if (method === "GET" && path === `${r}/issues/comments`) {
       const since = Date.parse(query.get("since") ?? "1970-01-01T00:00:00Z");
