@@ -20,7 +20,7 @@ describe("Registries.open", () => {
       ].join("\n"),
       ".github/mirrorbot.yml",
     );
-    const registries = await Registries.open(config, ["docker.io"], { HUB_USER: "someone", HUB_TOKEN: "dckr_pat_example" });
+    const registries = await Registries.open(config, ["docker.io"], { HUB_USER: "someone", HUB_TOKEN: "not-a-real-token" });
     opened.push(registries);
     expect(registries.get("docker.io").credentialSource).toBe("HUB_USER/HUB_TOKEN");
     expect(registries.authFile).toBeDefined();
