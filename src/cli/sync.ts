@@ -16,7 +16,7 @@ import { DEFAULT_CONFIG_PATH, ENGINE_LIMITS } from "../domain/config.js";
 import { policyDiagnostics } from "../domain/policy.js";
 import { CredentialsError } from "../engine/credentials.js";
 import { oneLine } from "../engine/redact.js";
-import { notify } from "../engine/notify.js";
+import { notify, notifyStopped } from "../engine/notify.js";
 import { proxySettingsProblem } from "../engine/proxy.js";
 import { createProgress } from "../engine/progress.js";
 import { Registries } from "../engine/registries.js";
@@ -86,9 +86,15 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     const fileHasErrors = reportDiagnostics(analysis, io);
     const only = values.only ?? [];
     const imagesEnv = env.MIRRORBOT_IMAGES ?? "";
+    // Stopping before any copy is the failure a scheduled run's webhooks most need to report.
+    const stop = async (reason: string): Promise<number> => {
+      if (values["dry-run"] === true) return EXIT.usage;
+      for (const warning of await notifyStopped(reason, env.MIRRORBOT_REQUEST || null, analysis.config.notify, { env })) writeLine(io.stderr, `warning: ${warning}`);
+      return EXIT.usage;
+    };
     // A whole-file sync needs a valid file. A selective one (the bot's dispatch, --only)
     // must not be held hostage by a mistake on some other line: it needs only its own lines valid.
-    if (fileHasErrors && only.length === 0 && imagesEnv.trim() === "") return EXIT.usage;
+    if (fileHasErrors && only.length === 0 && imagesEnv.trim() === "") return stop(`${analysis.file} has errors; see the run's log`);
 
     const selected = selectRows(analysis, only, imagesEnv, values.config, io);
     if (typeof selected === "number") return selected;
@@ -113,7 +119,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     } catch (err) {
       if (!(err instanceof CredentialsError)) throw err;
       writeLine(io.stderr, `mirrorbot sync: ${err.message}`);
-      return EXIT.usage;
+      return stop(err.message);
     }
     // Only the settings these registries would use; read from the process environment, as
     // the registry client and skopeo read them.
@@ -121,7 +127,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     if (proxyProblem !== null) {
       await registries.dispose();
       writeLine(io.stderr, `mirrorbot sync: ${proxyProblem}`);
-      return EXIT.usage;
+      return stop(proxyProblem);
     }
 
     const released = onInterrupt(() => registries.disposeNow());

@@ -85,7 +85,11 @@ export function notificationPayload(type: NotifyType, result: SyncResult, runUrl
     const { version, request, startedAt, finishedAt, summary } = result;
     return { version, request, startedAt, finishedAt, summary, failed: result.tasks.filter((t) => t.status === "failed"), runUrl };
   }
-  const text = truncateUtf8(defang(type, notificationText(result, runUrl)), TEXT_LIMIT[type]);
+  return chatPayload(type, truncateUtf8(defang(type, notificationText(result, runUrl)), TEXT_LIMIT[type]));
+}
+
+/** A chat platform's text message around `text`. */
+function chatPayload(type: Exclude<NotifyType, "webhook">, text: string): unknown {
   switch (type) {
     case "feishu":
       return { msg_type: "text", content: { text } };
@@ -167,19 +171,41 @@ async function send(entry: NotifyConfig, url: URL, body: unknown, timeoutMs: num
  *   // ["notify feishu (FEISHU_WEBHOOK): HTTP 500"]
  */
 export async function notify(result: SyncResult, entries: readonly NotifyConfig[], options: NotifyOptions = {}): Promise<string[]> {
+  return deliver(entries, options, result.summary.failed > 0, (type, runUrl) => notificationPayload(type, result, runUrl));
+}
+
+/**
+ * Tell every configured webhook (on: failure included) that a sync stopped before copying
+ * anything, e.g. a registry secret the scheduled run needs is gone. Same guarantees as notify().
+ * @example await notifyStopped("environment variable ALIYUN_PASSWORD is not set", null, entries)
+ */
+export async function notifyStopped(reason: string, request: string | null, entries: readonly NotifyConfig[], options: NotifyOptions = {}): Promise<string[]> {
+  return deliver(entries, options, true, (type, runUrl) => {
+    if (type === "webhook") return { version: 1, request, stopped: reason, runUrl };
+    const lines = [`mirrorbot sync${request === null ? "" : ` ${request}`}: stopped before copying anything: ${reason}`, ...(runUrl ? [runUrl] : [])];
+    return chatPayload(type, truncateUtf8(defang(type, lines.join("\n")), TEXT_LIMIT[type]));
+  });
+}
+
+async function deliver(
+  entries: readonly NotifyConfig[],
+  options: NotifyOptions,
+  failed: boolean,
+  payload: (type: NotifyType, runUrl: string | null) => unknown,
+): Promise<string[]> {
   const env = options.env ?? process.env;
   const runUrl = options.runUrl === undefined ? actionsRunUrl(env) : options.runUrl;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const outcomes = await Promise.all(
     entries.map(async (entry): Promise<string | null> => {
-      if (entry.on === "failure" && result.summary.failed === 0) return null;
+      if (entry.on === "failure" && !failed) return null;
       const label = `notify ${entry.type} (${entry.urlEnv})`;
       const raw = env[entry.urlEnv];
       // Actions expands a missing secret to "", so empty means unset.
       if (raw === undefined || raw.trim() === "") return `${label}: not set; skipped`;
       const url = URL.canParse(raw.trim()) ? new URL(raw.trim()) : null;
       if (url === null || (url.protocol !== "https:" && url.protocol !== "http:")) return `${label}: not an http(s) URL; skipped`;
-      const problem = await send(entry, url, notificationPayload(entry.type, result, runUrl), timeoutMs);
+      const problem = await send(entry, url, payload(entry.type, runUrl), timeoutMs);
       return problem === null ? null : `${label}: ${redact(problem, [raw, raw.trim(), ...urlSecrets(url)])}`;
     }),
   );

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { NotifyConfig } from "../../src/domain/config.js";
-import { notificationText, notify, truncateUtf8 } from "../../src/engine/notify.js";
+import { notificationText, notify, notifyStopped, truncateUtf8 } from "../../src/engine/notify.js";
 import { notFoundTask, syncResult, taskResult } from "./helpers/results.js";
 
 const TOKEN = "tok3n-5ecret-abcdef";
@@ -124,6 +124,21 @@ describe("notify payloads", () => {
     expect(truncateUtf8("ééé", 6)).toBe("ééé");
     // "é" is 2 bytes and the "\n…" mark 4, so only one "é" fits in 6.
     expect(truncateUtf8("éééé", 6)).toBe("é\n…");
+  });
+});
+
+describe("notifyStopped", () => {
+  it("tells every webhook, on: failure included, that the sync stopped before copying anything", async () => {
+    const env = { S: `${base}/s`, W: `${base}/w` };
+    const warnings = await notifyStopped('targets[0] "acr": environment variable ACR_PASS (credentials.passwordEnv) is not set', "7-99", [entry("slack", "S"), entry("webhook", "W", "always")], {
+      env,
+      runUrl: "https://github.com/o/r/actions/runs/1",
+    });
+    expect(warnings).toEqual([]);
+    expect(hits.map((h) => [h.path, h.body]).sort()).toEqual([
+      ["/s", { text: 'mirrorbot sync 7-99: stopped before copying anything: targets[0] "acr": environment variable ACR_PASS (credentials.passwordEnv) is not set\nhttps://github.com/o/r/actions/runs/1' }],
+      ["/w", { version: 1, request: "7-99", stopped: 'targets[0] "acr": environment variable ACR_PASS (credentials.passwordEnv) is not set', runUrl: "https://github.com/o/r/actions/runs/1" }],
+    ]);
   });
 });
 

@@ -262,6 +262,29 @@ describe("mirrorbot sync", () => {
     expect(out.targetLog).toEqual([]);
   }, TIMEOUT);
 
+  it("tells the configured webhooks when it stops before copying anything", async () => {
+    const bodies: unknown[] = [];
+    const hook = createServer((req, res) => {
+      let text = "";
+      req.on("data", (c: Buffer) => (text += c.toString())).on("end", () => {
+        bodies.push(JSON.parse(text));
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
+    try {
+      await writeConfig("notify.yml", "local", target.host, ["notify:", "  - { type: webhook, urlEnv: HOOK, on: failure }"]);
+      await writeImages([`${source.host}/library/busybox:1`]);
+      const out = await sync([], { TARGET_PASSWORD: "", HOOK: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` }, "notify.yml");
+      expect(out.code).toBe(2);
+      expect(bodies).toEqual([
+        { version: 1, request: null, stopped: 'targets[0] "local": environment variable TARGET_PASSWORD (credentials.passwordEnv) is not set', runUrl: null },
+      ]);
+    } finally {
+      await new Promise((resolve) => hook.close(resolve));
+    }
+  }, TIMEOUT);
+
   it("an unusable proxy setting a registry of the run would use is a usage error, before anything runs", async () => {
     // A plain-HTTP source that is not on loopback would go through HTTP_PROXY.
     const proxied = `registry.mirrorbot.test:${source.host.split(":")[1]}`;
