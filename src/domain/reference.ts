@@ -37,6 +37,11 @@ export class ReferenceError extends Error {
 export const DOCKER_HUB = "docker.io";
 /** Every host name Docker Hub answers to, lower-cased. */
 const DOCKER_HUB_HOSTS = new Set([DOCKER_HUB, "index.docker.io", "registry-1.docker.io"]);
+
+/** True for any spelling of Docker Hub's host. @example isDockerHub("Index.Docker.IO") // true */
+export function isDockerHub(host: string): boolean {
+  return DOCKER_HUB_HOSTS.has(host.trim().toLowerCase());
+}
 const OFFICIAL_PREFIX = "library/";
 /** Longest repository name (domain + "/" + path) Docker accepts. */
 export const NAME_MAX_LENGTH = 255;
@@ -90,7 +95,7 @@ export function parseReference(input: string): ImageReference {
   // Docker maps only "index.docker.io" (exact case). Hosts are case-insensitive, and
   // registry-1.docker.io is Docker Hub's API host, which the engine reaches and logs in to
   // as Docker Hub: every spelling must also meet policy, naming and duplicates as docker.io.
-  if (DOCKER_HUB_HOSTS.has(normalizedDomain.toLowerCase())) normalizedDomain = DOCKER_HUB;
+  if (isDockerHub(normalizedDomain)) normalizedDomain = DOCKER_HUB;
   let path = input.slice(rest, pathEnd);
   if (normalizedDomain === DOCKER_HUB && !path.includes("/")) path = OFFICIAL_PREFIX + path;
 

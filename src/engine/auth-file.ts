@@ -6,6 +6,7 @@ import { rmSync } from "node:fs";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DOCKER_HUB, isDockerHub } from "../domain/reference.js";
 
 /** Credentials for one registry. */
 export interface AuthEntry {
@@ -23,15 +24,12 @@ export interface AuthFile {
   disposeNow(): void;
 }
 
-const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
-
 /**
  * The key containers-auth.json uses for a registry: Docker Hub under "docker.io", others as given.
  * @example authKey("registry-1.docker.io") // "docker.io"
  */
 export function authKey(registry: string): string {
-  const host = registry.trim().toLowerCase();
-  return DOCKER_HUB_ALIASES.has(host) ? "docker.io" : registry.trim();
+  return isDockerHub(registry) ? DOCKER_HUB : registry.trim();
 }
 
 /** Render the containers-auth.json text for these entries; throws when one registry gets two different logins. */

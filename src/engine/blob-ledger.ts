@@ -9,8 +9,8 @@
 export class BlobLedger {
   private readonly locations = new Map<string, Set<string>>();
   private readonly uploads = new Map<string, number>();
-  /** "digest repo" pairs the registry refused to mount from. */
-  private readonly refused = new Set<string>();
+  /** Per digest, the repositories the registry refused to mount it from. */
+  private readonly refused = new Map<string, Set<string>>();
 
   /** Note that `repo` holds `digest`. */
   record(digest: string, repo: string): void {
@@ -31,11 +31,14 @@ export class BlobLedger {
    * @example sourceFor(d, "team-a/app") // "team-a/base" before "team-b/base"
    */
   sourceFor(digest: string, into?: string): string | undefined {
+    const refused = this.refused.get(digest);
     let best: string | undefined;
     let bestShared = -1;
     for (const repo of this.locations.get(digest) ?? []) {
-      if (this.refused.has(`${digest} ${repo}`)) continue;
-      const shared = into === undefined ? 0 : sharedSegments(repo, into);
+      if (refused?.has(repo)) continue;
+      // Without a destination any lender will do (the scheduler only asks whether there is one).
+      if (into === undefined) return repo;
+      const shared = sharedSegments(repo, into);
       if (shared > bestShared) {
         best = repo;
         bestShared = shared;
@@ -46,7 +49,9 @@ export class BlobLedger {
 
   /** Note that the registry refused (or failed) to mount `digest` from `repo`: do not ask again. */
   refuse(digest: string, repo: string): void {
-    this.refused.add(`${digest} ${repo}`);
+    let repos = this.refused.get(digest);
+    if (!repos) this.refused.set(digest, (repos = new Set()));
+    repos.add(repo);
   }
 
   /** True when some in-flight task other than `taskId` is uploading `digest`. */

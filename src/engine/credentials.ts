@@ -2,7 +2,9 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { CredentialsConfig } from "../domain/config.js";
+import { z } from "zod";
 import { authKey } from "./auth-file.js";
+import { loadExeca } from "./skopeo.js";
 
 /** A username and password for one registry host, resolved from the environment or an auth file. */
 export interface RegistryCredentials {
@@ -70,12 +72,12 @@ export async function credentialsFromAuthFiles(
   for (const file of files) {
     let parsed: AuthFileContents;
     try {
-      parsed = JSON.parse(await readFile(file, "utf8")) as AuthFileContents;
+      parsed = authFileSchema.parse(JSON.parse(await readFile(file, "utf8")));
     } catch {
-      continue; // absent or unreadable files are normal: most machines have none
+      continue; // absent, unreadable or foreign files are normal: most machines have none
     }
-    const helper = keys.map((k) => parsed.credHelpers?.[k]).find((h) => typeof h === "string") ?? parsed.credsStore;
-    if (typeof helper === "string" && helper !== "") {
+    const helper = keys.map((k) => parsed.credHelpers?.[k]).find((h) => h !== undefined) ?? parsed.credsStore;
+    if (helper !== undefined && helper !== "") {
       // Docker stores Docker Hub logins under its v1 URL; every other registry by host.
       const found = await fromHelper(helper, hub ? "https://index.docker.io/v1/" : registry, options);
       if (found) return { registry, ...found };
@@ -83,7 +85,7 @@ export async function credentialsFromAuthFiles(
     const auths = parsed.auths ?? {};
     for (const key of keys) {
       const auth = auths[key]?.auth;
-      if (typeof auth !== "string" || auth === "") continue;
+      if (auth === undefined || auth === "") continue;
       const decoded = Buffer.from(auth, "base64").toString("utf8");
       const colon = decoded.indexOf(":");
       if (colon <= 0) continue;
@@ -93,11 +95,23 @@ export async function credentialsFromAuthFiles(
   return null;
 }
 
-interface AuthFileContents {
-  auths?: Record<string, { auth?: unknown }>;
-  credHelpers?: Record<string, unknown>;
-  credsStore?: unknown;
-}
+// Only the fields read here; anything else in the file is left alone (loose objects), and an
+// odd value is ignored rather than costing the other logins in the file.
+const authFileSchema = z.looseObject({
+  auths: z
+    .record(z.string(), z.looseObject({ auth: z.string().optional().catch(undefined).describe("base64 of user:password") }).catch({}))
+    .optional()
+    .catch(undefined)
+    .describe("inline logins by registry"),
+  credHelpers: z.record(z.string(), z.string().catch("")).optional().catch(undefined).describe("credential helper name by registry"),
+  credsStore: z.string().optional().catch(undefined).describe("credential helper for every other registry"),
+});
+type AuthFileContents = z.infer<typeof authFileSchema>;
+
+const helperAnswerSchema = z.object({
+  Username: z.string().min(1).describe('the login, or "<token>" for an identity token'),
+  Secret: z.string().describe("the password or token"),
+});
 
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -107,7 +121,7 @@ const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  */
 async function fromHelper(name: string, server: string, options: HelperOptions): Promise<{ username: string; password: string } | null> {
   if (!HELPER_NAME.test(name)) return null; // a name from a file must not become a path
-  const { execa } = await import("execa");
+  const { execa } = await loadExeca();
   const result = await execa(`docker-credential-${name}`, ["get"], {
     input: server,
     reject: false,
@@ -116,9 +130,8 @@ async function fromHelper(name: string, server: string, options: HelperOptions):
   });
   if (result.exitCode !== 0) return null;
   try {
-    const answer = JSON.parse(String(result.stdout)) as { Username?: unknown; Secret?: unknown };
-    if (typeof answer.Username !== "string" || typeof answer.Secret !== "string" || answer.Username === "" || answer.Username === "<token>") return null;
-    return { username: answer.Username, password: answer.Secret };
+    const answer = helperAnswerSchema.parse(JSON.parse(String(result.stdout)));
+    return answer.Username === "<token>" ? null : { username: answer.Username, password: answer.Secret };
   } catch {
     return null;
   }

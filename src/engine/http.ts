@@ -8,7 +8,7 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { proxyFor } from "./proxy.js";
-import { proxyAuthorization, proxyHost, throughProxy, type TunnelRequestOptions, tunnelAgent } from "./proxy-tunnel.js";
+import { agentsFor, proxyAddress, proxyAuthorization, throughProxy, type TunnelRequestOptions } from "./proxy-tunnel.js";
 
 /** What a request asks for. */
 export interface HttpInit {
@@ -78,34 +78,21 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
   return Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== "authorization"));
 }
 
-// Per proxy: plain-HTTP requests sent to it, and CONNECT tunnels for HTTPS.
-const viaProxy = new Map<string, { plain: http.Agent; tunnel: https.Agent }>();
-
-function proxyAgents(proxy: URL): { plain: http.Agent; tunnel: https.Agent } {
-  let pair = viaProxy.get(proxy.href);
-  if (!pair) {
-    pair = { plain: new http.Agent({ keepAlive: true, maxSockets: 64 }), tunnel: tunnelAgent(proxy) };
-    viaProxy.set(proxy.href, pair);
-  }
-  return pair;
-}
-
 /** The request for `url`: direct, through a CONNECT tunnel (https), or as an absolute URL to the proxy (http). */
 function startRequest(url: URL, proxy: URL | null, method: string, headers: Record<string, string>, deadline: number): http.ClientRequest {
   if (url.protocol === "https:") {
     if (!proxy) return https.request(url, { method, headers, agent: agents["https:"] });
     // Request options reach the agent's createConnection: the tunnel gives up with the request.
-    const options: https.RequestOptions & TunnelRequestOptions = { method, headers, agent: proxyAgents(proxy).tunnel, tunnelDeadline: deadline };
+    const options: https.RequestOptions & TunnelRequestOptions = { method, headers, agent: agentsFor(proxy).tunnel, tunnelDeadline: deadline };
     return https.request(url, options);
   }
   if (!proxy) return http.request(url, { method, headers, agent: agents["http:"] });
   return http.request({
-    host: proxyHost(proxy),
-    port: Number(proxy.port || 80),
+    ...proxyAddress(proxy),
     path: url.href,
     method,
     headers: { ...headers, host: url.host, ...proxyAuthorization(proxy) },
-    agent: proxyAgents(proxy).plain,
+    agent: agentsFor(proxy).plain,
   });
 }
 

@@ -85,11 +85,12 @@ export function notificationPayload(type: NotifyType, result: SyncResult, runUrl
     const { version, request, startedAt, finishedAt, summary } = result;
     return { version, request, startedAt, finishedAt, summary, failed: result.tasks.filter((t) => t.status === "failed"), runUrl };
   }
-  return chatPayload(type, truncateUtf8(defang(type, notificationText(result, runUrl)), TEXT_LIMIT[type]));
+  return chatPayload(type, notificationText(result, runUrl));
 }
 
-/** A chat platform's text message around `text`. */
-function chatPayload(type: Exclude<NotifyType, "webhook">, text: string): unknown {
+/** A chat platform's text message: `message` defanged and cut to the platform's size limit. */
+function chatPayload(type: Exclude<NotifyType, "webhook">, message: string): unknown {
+  const text = truncateUtf8(defang(type, message), TEXT_LIMIT[type]);
   switch (type) {
     case "feishu":
       return { msg_type: "text", content: { text } };
@@ -183,7 +184,7 @@ export async function notifyStopped(reason: string, request: string | null, entr
   return deliver(entries, options, true, (type, runUrl) => {
     if (type === "webhook") return { version: 1, request, stopped: reason, runUrl };
     const lines = [`mirrorbot sync${request === null ? "" : ` ${request}`}: stopped before copying anything: ${reason}`, ...(runUrl ? [runUrl] : [])];
-    return chatPayload(type, truncateUtf8(defang(type, lines.join("\n")), TEXT_LIMIT[type]));
+    return chatPayload(type, lines.join("\n"));
   });
 }
 

@@ -8,7 +8,7 @@ import https from "node:https";
 import type { Duplex } from "node:stream";
 import { isIP } from "node:net";
 import tls from "node:tls";
-import { ProxyError } from "./proxy.js";
+import { bareHostname, ProxyError } from "./proxy.js";
 
 /** A CONNECT that has not completed in this time fails. */
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -33,9 +33,21 @@ export function proxyName(proxy: URL): string {
   return `${proxy.protocol}//${proxy.host}`;
 }
 
-/** The proxy's host as a socket wants it: an IPv6 address without its URL brackets. */
-export function proxyHost(proxy: URL): string {
-  return proxy.hostname.replace(/^\[|\]$/g, "");
+/** Where to connect to reach the proxy. @example proxyAddress(new URL("http://[::1]:3128")) // { host: "::1", port: 3128 } */
+export function proxyAddress(proxy: URL): { host: string; port: number } {
+  return { host: bareHostname(proxy), port: Number(proxy.port || 80) };
+}
+
+const agents = new Map<string, { plain: http.Agent; tunnel: https.Agent }>();
+
+/** The keep-alive agents of one proxy: plain-HTTP requests sent to it, and CONNECT tunnels for HTTPS. */
+export function agentsFor(proxy: URL): { plain: http.Agent; tunnel: https.Agent } {
+  let pair = agents.get(proxy.href);
+  if (!pair) {
+    pair = { plain: new http.Agent({ keepAlive: true, maxSockets: 64 }), tunnel: tunnelAgent(proxy) };
+    agents.set(proxy.href, pair);
+  }
+  return pair;
 }
 
 const VIA = Symbol("mirrorbot.via-proxy");
@@ -67,8 +79,7 @@ class TunnelAgent extends https.Agent {
     const host = options.host ?? "";
     const target = `${host.includes(":") ? `[${host}]` : host}:${options.port ?? 443}`;
     const connect = http.request({
-      host: proxyHost(this.proxy),
-      port: Number(this.proxy.port || 80),
+      ...proxyAddress(this.proxy),
       method: "CONNECT",
       path: target,
       headers: { host: target, ...proxyAuthorization(this.proxy) },

@@ -113,7 +113,12 @@ function splitHostPort(entry: string): { name: string; port: string } {
 }
 
 function hostOf(url: URL): string {
-  return url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return bareHostname(url).toLowerCase();
+}
+
+/** A URL's host name as a socket wants it: an IPv6 address without its brackets. */
+export function bareHostname(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, "");
 }
 
 // Go's IP.IsLoopback: 127.0.0.0/8, ::1, and 127.0.0.0/8 written as an IPv4-mapped IPv6 address.

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { HttpBodyTooLargeError, httpRequest, type HttpResponse } from "./http.js";
 import { ProxyError } from "./proxy.js";
 import { proxyOf } from "./proxy-tunnel.js";
-import { oneLine } from "./redact.js";
+import { oneLine, redact } from "./redact.js";
 
 /** Username and password (or token) for a registry. */
 export interface Credentials {
@@ -176,6 +176,8 @@ export class RegistryClient {
   /** The quickest answer seen, in ms: the round trip without queueing (loopback ~1, a far registry 100+). */
   fastestResponseMs = Number.POSITIVE_INFINITY;
   private readonly credentials: Credentials | null;
+  /** The basic-auth value of `credentials`, sent as is and scrubbed from error text. */
+  private readonly basic: string | null;
   private readonly userAgent: string;
   private readonly timeoutMs: number;
   private challenge: Promise<Challenge> | null = null;
@@ -186,6 +188,7 @@ export class RegistryClient {
     this.registry = opts.registry;
     this.baseUrl = `${opts.tlsVerify === false ? "http" : "https"}://${apiHost(opts.registry)}`;
     this.credentials = opts.credentials ?? null;
+    this.basic = this.credentials ? Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64") : null;
     this.userAgent = opts.userAgent ?? "mirrorbot";
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
@@ -354,7 +357,7 @@ export class RegistryClient {
     if (challenge.scheme === "none") return null;
     if (challenge.scheme === "basic") {
       if (!this.credentials) return null;
-      return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64")}`;
+      return `Basic ${this.basic}`;
     }
     return `Bearer ${await this.token(challenge, scopes, refresh)}`;
   }
@@ -391,7 +394,7 @@ export class RegistryClient {
     for (const s of scopes) url.searchParams.append("scope", s);
     const headers: Record<string, string> = { "user-agent": this.userAgent };
     if (this.credentials) {
-      headers.authorization = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64")}`;
+      headers.authorization = `Basic ${this.basic}`;
     }
     const res = await this.fetch("token", url.toString(), { method: "GET", headers });
     if (res.status !== 200) throw await this.errorFrom(res, "token request");
@@ -438,10 +441,7 @@ export class RegistryClient {
   }
 
   private redact(text: string): string {
-    let out = text;
-    const basic = this.credentials ? Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64") : undefined;
-    const secrets = [this.credentials?.password, basic, ...[...this.tokens.values()].map((t) => t.token)];
-    for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("***");
-    return out;
+    const secrets = [this.credentials?.password, this.basic, ...[...this.tokens.values()].map((t) => t.token)];
+    return redact(text, secrets.filter((s): s is string => typeof s === "string"));
   }
 }

@@ -70,7 +70,8 @@ export function copyArgs(request: CopyRequest): string[] {
 
 // Loaded on first need: execa costs ~80 ms of CPU to import, which a no-op run never pays.
 let execaModule: Promise<typeof import("execa")> | undefined;
-const loadExeca = () => (execaModule ??= import("execa"));
+/** execa, imported once, when a process is first needed. */
+export const loadExeca = () => (execaModule ??= import("execa"));
 
 /** Start loading what a copy needs while the caller waits on the network; the first copy then starts at once. */
 export function prepareCopies(): void {

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { httpRequest } from "../../src/engine/http.js";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { proxyFor, proxySettingsProblem } from "../../src/engine/proxy.js";
-import { proxyHost, proxyOf, tunnelAgent } from "../../src/engine/proxy-tunnel.js";
+import { proxyAddress, proxyOf, tunnelAgent } from "../../src/engine/proxy-tunnel.js";
 import { RegistryClient } from "../../src/engine/registry-client.js";
 import { type ForwardProxy, startForwardProxy } from "../harness/forward-proxy.js";
 
@@ -77,7 +77,7 @@ describe("proxyFor (Go's rules, which skopeo follows)", () => {
     expect(via("https://[2001:db8::1]/v2/", env("2001:db8::/32"))).toBeNull();
     expect(via("https://[2001:db9::1]/v2/", env("2001:db8::/32"))).toBe("http://p:1/");
     expect(via("https://[::ffff:127.0.0.1]/v2/", env(""))).toBeNull();
-    expect(proxyHost(url("http://[::1]:3128"))).toBe("::1");
+    expect(proxyAddress(url("http://[::1]:3128"))).toEqual({ host: "::1", port: 3128 });
   });
 
   it("names the variable when a proxy cannot be used, and never echoes its value", () => {
