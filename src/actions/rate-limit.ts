@@ -72,8 +72,7 @@ export async function recentRequestTimes(
         const state = readState(comment.body);
         if (state && state.status !== "limited" && state.requester.login.toLowerCase() === who) statuses.push(created);
       } else if (comment.id !== excludeComment && comment.user?.type !== "Bot" && comment.user?.login.toLowerCase() === who) {
-        const first = parseCommands(comment.body)[0];
-        if (first !== undefined && first.kind !== "approve") asked.push(created);
+        if (makesRequest(comment.body)) asked.push(created);
       }
     }
     const oldest = comments.at(-1);
@@ -105,6 +104,12 @@ async function recentIssueTimes(octokit: Octokit, repo: Repo, login: string, sin
     log?.warn({ err }, "could not list the requester's recent issues; counting comments only");
     return [];
   }
+}
+
+/** True when a comment makes a request: its first command decides, as in the handler, and /approve makes none. */
+function makesRequest(body: string): boolean {
+  const first = parseCommands(body)[0];
+  return first !== undefined && first.kind !== "approve";
 }
 
 /** A store holding `times` for `key` already, as if this process had seen those requests. */
@@ -158,9 +163,7 @@ export async function storeForEvent(
   // A payload without these parts cannot make a request either; the app will say why, if anything.
   if (!parsed.success) return new MemoryRateLimitStore();
   const { repository, sender, comment, issue } = parsed.data;
-  // The comment's first command decides what it does (as in the handler); /approve makes no request.
-  const first = event.name === "issue_comment" ? parseCommands(comment?.body ?? "")[0] : undefined;
-  const canRequest = event.name === "issues" || (first !== undefined && first.kind !== "approve");
+  const canRequest = event.name === "issues" || (event.name === "issue_comment" && makesRequest(comment?.body ?? ""));
   if (!canRequest || sender.type === "Bot") return new MemoryRateLimitStore();
   // The app counts an issue form against the issue's author (an edit by someone else included).
   const requester = event.name === "issues" ? (issue?.user?.login ?? sender.login) : sender.login;

@@ -189,11 +189,11 @@ function globProblem(glob: string): string | null {
   const path = glob.slice(first.length + 1);
   // An inert pattern is worst in deny: it would let through what it seems to refuse.
   const tag = /^([^:]*):/.exec(path);
-  if (glob.includes("/") && tag) {
+  if (tag) {
     return `${quote(glob)} can never match: patterns match repositories, not tags; did you mean ${quote(`${first}/${tag[1]}`)}?`;
   }
   const stray = /[^a-z0-9._\-/*?]/.exec(path)?.[0];
-  if (glob.includes("/") && stray !== undefined) {
+  if (stray !== undefined) {
     return `${quote(glob)} can never match: a repository path holds only lowercase letters, digits, ".", "_", "-" and "/" ("*", "**" and "?" are the only wildcards), not ${quote(stray)}`;
   }
   if (/[*?]/.test(first) || readsAsHost(first)) return null;
@@ -258,7 +258,7 @@ const engineSchema = z
   .strictObject({
     concurrency: z
       .union([z.literal("auto"), z.int().min(ENGINE_LIMITS.concurrency.min).max(ENGINE_LIMITS.concurrency.max)], {
-        error: (iss) => `expected "auto" or a whole number from 1 to ${ENGINE_LIMITS.concurrency.max}, got ${kindOf(iss.input)}`,
+        error: (iss) => `expected "auto" or a whole number from ${ENGINE_LIMITS.concurrency.min} to ${ENGINE_LIMITS.concurrency.max}, got ${kindOf(iss.input)}`,
       })
       .default("auto")
       .describe('copies in flight at once; "auto": 4 when the source registry answers within 50 ms, 8 when it is farther away (latency-bound copies overlap better)'),

@@ -4,7 +4,7 @@
  * The file is read from the pull request's commits through the API; fork code never runs.
  */
 import { hasErrors, type Diagnostic } from "../../domain/diagnostic.js";
-import { entryKey, parseImagesFile } from "../../domain/images-file.js";
+import { entryKey, type ImageEntry, parseEntryLine, parseImagesFile } from "../../domain/images-file.js";
 import { expandPlatforms, planTargets } from "../../domain/naming.js";
 import { policyDiagnostics } from "../../domain/policy.js";
 import type { Config } from "../../domain/config.js";
@@ -45,13 +45,13 @@ export async function checkPullRequest(env: RepoEnv, pr: { headSha: string; base
   log.info({ head: pr.headSha, problems: diagnostics.length, failed: hasErrors(diagnostics) }, "images file checked");
 }
 
-/** The lines `text` adds over `baseText`, re-serialized, in file order. */
-export function addedLines(text: string, baseText: string, file: string): string[] {
+/** The lines `text` adds over `baseText` (those `keep` accepts), re-serialized, in file order. */
+export function addedLines(text: string, baseText: string, file: string, keep: (entry: ImageEntry) => boolean = () => true): string[] {
   const before = new Set(parseImagesFile(baseText, file).entries.map(entryKey));
   const lines: string[] = [];
   for (const entry of parseImagesFile(text, file).entries) {
     const key = entryKey(entry);
-    if (before.has(key)) continue;
+    if (before.has(key) || !keep(entry)) continue;
     before.add(key);
     lines.push(requestLine(entry));
   }
@@ -89,7 +89,7 @@ export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void
       return;
     }
     const merged = await mergedLines(env, pr);
-    const kept = state.images.filter((line) => merged.onBranch.has(lineKey(line, config)));
+    const kept = state.images.filter((line) => merged.onBranch.has(lineKey(line)));
     const lines = [...new Set([...kept, ...merged.added])];
     if (lines.length === 0) {
       // An empty image list would mean "the whole file" to the workflow: never dispatch it.
@@ -129,19 +129,15 @@ async function mergedLines(env: RepoEnv, pr: MergedPull): Promise<{ onBranch: Se
   const file = config.app.imagesFile;
   const after = await readRepoFile(octokit, repo, file, pr.mergeSha);
   const onBranch = new Set(parseImagesFile(after.text, file).entries.map(entryKey));
-  let added: string[];
-  if (pr.added !== null) {
-    added = addedLines(pr.added.join("\n"), "", file);
-  } else {
-    const parent = await firstParent(octokit, repo, pr.mergeSha);
-    added = addedLines(after.text, parent ? (await readRepoFile(octokit, repo, file, parent)).text : "", file);
-  }
-  return { onBranch, added: added.filter((line) => onBranch.has(lineKey(line, config))) };
+  const stays = (entry: ImageEntry) => onBranch.has(entryKey(entry));
+  if (pr.added !== null) return { onBranch, added: addedLines(pr.added.join("\n"), "", file, stays) };
+  const parent = await firstParent(octokit, repo, pr.mergeSha);
+  return { onBranch, added: addedLines(after.text, parent ? (await readRepoFile(octokit, repo, file, parent)).text : "", file, stays) };
 }
 
 /** The entry key of one request line (a valid images.txt line). */
-function lineKey(line: string, config: Config): string {
-  const entry = parseImagesFile(line, config.app.imagesFile).entries[0];
+function lineKey(line: string): string {
+  const { entry } = parseEntryLine(line, 1, "request");
   return entry ? entryKey(entry) : line;
 }
 
