@@ -14,18 +14,18 @@
  * is the cost per image and per request rather than per byte.
  */
 import { writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { measureRun, type RunRecord } from "./measure.js";
-import { METHODS, type Method, MIRRORBOT_CLI } from "./methods.js";
+import { METHODS, type Method } from "./methods.js";
 import { cpuSeconds } from "./proc.js";
-import { formatBytes, formatMs, median } from "./report.js";
+import { FULL_SIZES, QUICK_SIZES } from "./options.js";
+import { alignedTable, formatBytes, formatMs, median } from "./report.js";
 import { TARGET_NAMESPACE } from "./sets.js";
 import { killAllChildren, run } from "./spawn.js";
 import { Stage } from "./stage.js";
-
-const MB = 1_000_000;
 
 const optionsSchema = z.strictObject({
   runs: z.coerce.number().int().min(1).max(20).describe("repetitions of each method"),
@@ -38,7 +38,7 @@ interface Row {
 }
 
 function floorMethod(layoutDir: string, plan: Array<{ repo: string; tag: string; digest: string }>): Method {
-  const script = join(resolve(MIRRORBOT_CLI, "..", "..", ".."), "bench", "raw-upload.js");
+  const script = fileURLToPath(new URL("./raw-upload.js", import.meta.url));
   return {
     id: "floor",
     label: "floor: raw uploads",
@@ -56,7 +56,8 @@ function floorMethod(layoutDir: string, plan: Array<{ repo: string; tag: string;
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, small: { type: "boolean", default: false } } });
   const opts = optionsSchema.parse(values);
-  const sizes = opts.small ? { base: 2 * MB, runtime: MB, own: MB / 2, big: MB } : { base: 20 * MB, runtime: 10 * MB, own: 5 * MB, big: MB };
+  // BIG is never built here: keep its layer tiny.
+  const sizes = { ...(opts.small ? QUICK_SIZES : FULL_SIZES), big: 1_000_000 };
   const stage = await Stage.create(sizes, 1);
   const signal = new AbortController().signal;
   try {
@@ -111,10 +112,8 @@ function report(rows: Row[], small: boolean): void {
     ];
   });
   const header = ["method", "wall median [min-max]", "target CPU", "source CPU", "target requests", "uploaded", "verified"];
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
   process.stdout.write(`\n== cold S20, loopback${small ? ", small layers (2/1/0.5 MB)" : ""}: seed-style, mirrorbot and the floor\n`);
-  process.stdout.write(`${[fmt(header), fmt(widths.map((w) => "-".repeat(w))), ...lines.map(fmt)].join("\n")}\n`);
+  process.stdout.write(`${alignedTable(header, lines)}\n`);
   const [seed, mirrorbot, floor] = rows.map(wall) as [number, number, number];
   process.stdout.write(
     `\nseed-style / 3 = ${formatMs(seed / 3)} (the issue's target); mirrorbot ${formatMs(mirrorbot)} = ${(seed / mirrorbot).toFixed(2)}x faster than seed-style, ${(mirrorbot / floor).toFixed(2)}x the floor; the target is ${(seed / 3 / floor).toFixed(2)}x the floor\n`,

@@ -39,6 +39,11 @@ export interface BenchOptions {
 
 const MB = 1_000_000;
 
+/** Layer sizes of a full run: 170 MB of unique blobs in S20, a 1 GB BIG. */
+export const FULL_SIZES: LayerSizes = { base: 20 * MB, runtime: 10 * MB, own: 5 * MB, big: 1000 * MB };
+/** Layer sizes of `--quick`: a tenth, and a 50 MB BIG. */
+export const QUICK_SIZES: LayerSizes = { base: 2 * MB, runtime: 1 * MB, own: MB / 2, big: 50 * MB };
+
 const cliSchema = z.strictObject({
   quick: z.boolean().describe("small layers, one run, no WAN and no BIG: under two minutes"),
   runs: z.number().int().min(1).max(20).optional().describe("repetitions per method and scenario"),
@@ -104,9 +109,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     runs: o.runs ?? (o.quick ? 1 : 3),
     budgetMs: o.quick ? 60_000 : 420_000,
     runTimeoutMs: o.quick ? 120_000 : 20 * 60_000,
-    sizes: o.quick
-      ? { base: 2 * MB, runtime: 1 * MB, own: MB / 2, big: 50 * MB }
-      : { base: 20 * MB, runtime: 10 * MB, own: 5 * MB, big: 1000 * MB },
+    sizes: o.quick ? QUICK_SIZES : FULL_SIZES,
     noopTagsPerRepo: o.quick ? 5 : 10,
     wan: o.wan ?? !o.quick,
     big: o.big ?? !o.quick,

@@ -89,10 +89,15 @@ function heading(s: ScenarioResult): string {
 
 /** A plain-text table for a terminal. */
 export function textTable(s: ScenarioResult): string {
-  const rows = [HEADERS, ...s.methods.map((m) => row(s, m))];
-  const widths = HEADERS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
-  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd();
-  return [`== ${heading(s)}`, line(rows[0]!), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n");
+  return `== ${heading(s)}\n${alignedTable(HEADERS, s.methods.map((m) => row(s, m)))}`;
+}
+
+/** Columns padded to their widest cell, a dashed rule under the header. */
+export function alignedTable(header: readonly string[], body: readonly string[][]): string {
+  const rows = [header, ...body];
+  const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  const line = (r: readonly string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
 }
 
 /** The same table in Markdown, for bench/README.md. */
