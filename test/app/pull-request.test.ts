@@ -2,7 +2,7 @@
 import type nock from "nock";
 import { describe, expect, it } from "vitest";
 import { COMMUNITY, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
-import { api, blockNetwork, comments, CONFIG, config, imagesFile, launchComment, expectQueued, mergedPull, R } from "./helpers/github.js";
+import { api, appIdentity, blockNetwork, comments, CONFIG, config, imagesFile, launchComment, expectQueued, mergedPull, R } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
 
 blockNetwork();
@@ -174,6 +174,23 @@ describe("a pull request changing images.txt", () => {
       fileAt(scope, parent, "nginx:1.26\nredis:7\n");
     });
     expect(dispatch.inputs.images).toBe("alpine:3.20");
+  });
+
+  it("treats a pull request another bot opened from a request-like branch as anyone's", async () => {
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    appIdentity(scope);
+    mergedReads(scope, "nginx:1.26\nredis:7\n", ["redis:7"]);
+    expectQueued(scope, { issue: 20, runId: 781, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b) });
+
+    const impostor = { login: "other-app[bot]", id: 4004, type: "Bot" as const };
+    const payload = pullRequestEvent({ action: "closed", number: 20, id: 781, merged: true, headRef: "mirrorbot/request-8-1772359200", author: impostor, sender: MAINTAINER });
+    await probot.receive({ id: "d-781", name: "pull_request", payload: payload as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    // Its own request id (20-781), not the issue-8 request the branch name points at.
+    expect(bodies.dispatch.inputs).toEqual({ images: "redis:7", request: "20-781", force: "false" });
   });
 
   it("merged into a branch other than the default one does nothing", async () => {

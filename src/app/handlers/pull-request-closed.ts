@@ -7,8 +7,8 @@ import { fileChange, requestOfBranch } from "../github/pull-request.js";
 import { loadEnv } from "../load-env.js";
 
 /**
- * The handler. A pull request counts as the app's own only when a bot opened it from a
- * `mirrorbot/request-*` branch of this repository (only writers can push there).
+ * The handler. A pull request counts as the app's own only when the app's account opened it
+ * from a `mirrorbot/request-*` branch of this repository (only writers can push there).
  */
 export function onPullRequestClosed(deps: AppDeps) {
   return async (context: Context<"pull_request.closed">): Promise<void> => {
@@ -24,8 +24,9 @@ export function onPullRequestClosed(deps: AppDeps) {
     }
     const env = await loadEnv(context.octokit, context.log, repository, deps, pr.number);
     if (!env) return;
-    const own = pr.user.type === "Bot" && pr.head.repo?.full_name === repository.full_name;
-    const botRequest = own ? requestOfBranch(pr.head.ref) : null;
+    const fromBotBranch = pr.user.type === "Bot" && pr.head.repo?.full_name === repository.full_name ? requestOfBranch(pr.head.ref) : null;
+    // Only this app's own account opens bot pull requests; another bot could name a branch alike.
+    const botRequest = fromBotBranch !== null && pr.user.login === (await deps.identity(env.octokit)).login ? fromBotBranch : null;
     const change = await fileChange(env.octokit, env.repo, pr.number, env.config.app.imagesFile);
     if (botRequest === null && !change.touched) {
       context.log.debug({ reason: "file-unchanged", pr: pr.number }, "merged pull request does not change the images file");
