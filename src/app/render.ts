@@ -23,7 +23,7 @@ export type StatusView =
   | { readonly kind: "awaiting-approval"; readonly prUrl: string; readonly rows: readonly PlannedTarget[] }
   | { readonly kind: "received" }
   | { readonly kind: "queued"; readonly rows: readonly PlannedTarget[] }
-  | { readonly kind: "result"; readonly result: SyncResult }
+  | { readonly kind: "result"; readonly result: SyncResult; readonly unreported?: readonly string[] }
   | { readonly kind: "run-failed"; readonly conclusion: string | null; readonly reason: string | null }
   | { readonly kind: "not-started"; readonly reason: string; readonly hint?: string };
 
@@ -136,7 +136,7 @@ function statusText(state: RequestState, view: StatusView): string {
         targetTable(view.rows),
       ].join("\n");
     case "result":
-      return resultText(state, view.result);
+      return resultText(state, view.result, view.unreported ?? []);
     case "not-started":
       return [
         `**Mirror request ${id} could not be started:** ${prose(view.reason)}.`,
@@ -186,36 +186,56 @@ const STATUS_WORDS: Readonly<Record<TaskResult["status"], string>> = {
   failed: "**failed**",
 };
 
-function resultText(state: RequestState, result: SyncResult): string {
+/** Rows of each list in a result comment; a comment holds at most 65,536 characters. */
+const MAX_RESULT_ROWS = 100;
+
+/** The first MAX_RESULT_ROWS items, then a line saying how many more. */
+function capped<T>(items: readonly T[], render: (item: T) => string[], more: (n: number) => string): string[] {
+  const lines = items.slice(0, MAX_RESULT_ROWS).flatMap(render);
+  return items.length > MAX_RESULT_ROWS ? [...lines, more(items.length - MAX_RESULT_ROWS)] : lines;
+}
+
+function resultText(state: RequestState, result: SyncResult, unreported: readonly string[]): string {
   const { summary } = result;
-  const heading = summary.failed === 0 ? "is done" : "finished with failures";
+  // The app's verdict (every requested line mirrored), not the run's own count alone.
+  const heading = state.status === "done" ? "is done" : "finished with failures";
   const lines = [
     `**Mirror request ${code(state.request)} ${heading}:** ${summary.copied} copied, ${summary.skipped} already up to date, ${summary.failed} failed. ${runText(state.run)}`,
     "",
     "| Image | Pull from | Status | Digest | Size |",
     "| --- | --- | --- | --- | --- |",
+    ...capped(
+      result.tasks,
+      (task) => {
+        const digest = task.targetDigest ?? task.sourceDigest;
+        const ok = task.status !== "failed";
+        return [
+          `| ${cell(sourceNames(task).label)} | ${cell(task.target)} | ${STATUS_WORDS[task.status]} | ${ok && digest ? cell(shortDigest(digest)) : "-"} | ${ok && task.size !== null ? formatSize(task.size) : "-"} |`,
+        ];
+      },
+      (n) => `| … and ${n} more | | | | |`,
+    ),
   ];
-  for (const task of result.tasks) {
-    const digest = task.targetDigest ?? task.sourceDigest;
-    const ok = task.status !== "failed";
-    lines.push(
-      `| ${cell(sourceNames(task).label)} | ${cell(task.target)} | ${STATUS_WORDS[task.status]} | ${ok && digest ? cell(shortDigest(digest)) : "-"} | ${ok && task.size !== null ? formatSize(task.size) : "-"} |`,
-    );
-  }
   const usable = result.tasks.filter((t) => t.status !== "failed");
   if (usable.length > 0) {
     lines.push("", "To use them under their original names:", "", "```sh");
-    for (const task of usable) {
-      const { tagBack } = sourceNames(task);
-      lines.push(`docker pull ${task.target}`);
-      if (tagBack) lines.push(`docker tag ${task.target} ${tagBack}`);
-    }
+    lines.push(
+      ...capped(
+        usable,
+        (task) => {
+          const { tagBack } = sourceNames(task);
+          return tagBack ? [`docker pull ${task.target}`, `docker tag ${task.target} ${tagBack}`] : [`docker pull ${task.target}`];
+        },
+        (n) => `# … and ${n} more: see the run's summary`,
+      ),
+    );
     lines.push("```");
   }
   const failed = result.tasks.filter((t) => t.status === "failed");
-  if (failed.length > 0) {
+  if (failed.length > 0 || unreported.length > 0) {
     lines.push("", "Failed:", "");
-    for (const task of failed) lines.push(`- ${code(sourceNames(task).label)} to ${code(task.target)}: ${code(task.error ?? "no reason given")}`);
+    lines.push(...capped(failed, (task) => [`- ${code(sourceNames(task).label)} to ${code(task.target)}: ${code(task.error ?? "no reason given")}`], (n) => `- … and ${n} more`));
+    lines.push(...capped(unreported, (line) => [`- ${code(line)}: the run reported nothing for it`], (n) => `- … and ${n} more`));
     lines.push("", "Comment `/retry` to try the failed images again.");
   }
   return lines.join("\n");

@@ -7,10 +7,14 @@ export const taskStatusSchema = z
   .enum(["copied", "skipped", "failed"])
   .describe("copied: bytes moved; skipped: the target already had this digest; failed: see error");
 
+// An image reference has no whitespace or control characters; one that does is not a result
+// of ours, and would break out of the code spans and blocks the app's comments put it in.
+const reference = z.string().regex(/^[^\s\u0000-\u001f\u007f]+$/, "an image reference without whitespace or control characters");
+
 export const taskResultSchema = z.object({
   line: z.number().int().positive().nullable().describe("1-based line of the entry in images.txt, or null when it came from --only"),
-  source: z.string().describe("canonical source reference, e.g. docker.io/library/nginx:1.26"),
-  target: z.string().describe("full target reference, e.g. registry.example.com/mirror/nginx:1.26"),
+  source: reference.describe("canonical source reference, e.g. docker.io/library/nginx:1.26"),
+  target: reference.describe("full target reference, e.g. registry.example.com/mirror/nginx:1.26"),
   targetName: z.string().describe("name of the configured target registry"),
   platform: z.string().nullable().describe("os/arch[/variant] for a platform entry, null for the whole index"),
   status: taskStatusSchema,

@@ -36,8 +36,8 @@ function task(source: string, target: string, status: TaskResult["status"], extr
   };
 }
 
-function resultZip(tasks: TaskResult[]): Buffer {
-  const result = buildResult(tasks, { request: "7-5001", startedAt: new Date(0), finishedAt: new Date(1000) });
+function resultZip(tasks: TaskResult[], request = "7-5001"): Buffer {
+  const result = buildResult(tasks, { request, startedAt: new Date(0), finishedAt: new Date(1000) });
   return buildZip({ "result.json": JSON.stringify(result) });
 }
 
@@ -73,6 +73,41 @@ function relabelled(scope: nock.Scope, label: string, edited: (body: string) => 
 
 async function completed(probot: Awaited<ReturnType<typeof testProbot>>["probot"], conclusion = "success"): Promise<void> {
   await probot.receive({ id: "r1", name: "workflow_run", payload: workflowRunCompleted({ runId: RUN, title: "mirror 7-5001", conclusion }) as any });
+}
+
+/** A run of request 7-5001 that ends with `tasks`, the issue relabelled `label`; the status comment's new body. */
+async function reportedResult(tasks: TaskResult[], label: string, conclusion = "success"): Promise<string> {
+  const { probot } = await testProbot();
+  let status = "";
+  const scope = api();
+  config(scope);
+  comments(scope, 7, [{ id: 9001, body: statusBody(queued) }]);
+  artifact(scope, resultZip(tasks));
+  relabelled(scope, label, (body) => (status = body));
+  await completed(probot, conclusion);
+  expect(scope.pendingMocks()).toEqual([]);
+  return status;
+}
+
+/** A run of request 7-5001 whose report ends as run-failed after `setup`'s answers; the status comment's new text. */
+async function reportedFailure(setup: (scope: nock.Scope) => void, conclusion = "success"): Promise<string> {
+  const { probot } = await testProbot();
+  let status = "";
+  const scope = api();
+  config(scope);
+  comments(scope, 7, [{ id: 9001, body: statusBody(queued) }]);
+  setup(scope);
+  scope
+    .get(`${R}/issues/7`)
+    .reply(200, { number: 7, state: "open", labels: [] })
+    .patch(`${R}/issues/comments/9001`, (b) => ((status = b.body), true))
+    .reply(200, {})
+    .post(`${R}/issues/7/labels`, { labels: ["mirror:failed"] })
+    .reply(200, []);
+  await completed(probot, conclusion);
+  expect(scope.pendingMocks()).toEqual([]);
+  expect(status).toContain('"status":"failed"');
+  return status;
 }
 
 describe("workflow_run.completed", () => {
@@ -118,25 +153,17 @@ describe("workflow_run.completed", () => {
   });
 
   it("reports failures with their reason, labels failed and keeps the issue open", async () => {
-    const { probot } = await testProbot();
-    let status = "";
-    const scope = api();
-    config(scope);
-    comments(scope, 7, [{ id: 9001, body: statusBody(queued) }]);
-    artifact(
-      scope,
-      resultZip([
+    const status = await reportedResult(
+      [
         task("docker.io/library/redis:7", "registry.cn-hangzhou.aliyuncs.com/mirror/redis:7", "failed", {
           error: "source manifest unknown: docker.io/library/redis:7 | check the `tag`",
         }),
         task("docker.io/library/nginx:1.26", "registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.26", "copied"),
-      ]),
+      ],
+      "mirror:failed",
+      "failure",
     );
-    relabelled(scope, "mirror:failed", (body) => (status = body));
 
-    await completed(probot, "failure");
-
-    expect(scope.pendingMocks()).toEqual([]);
     expect(status).toContain('"status":"failed"');
     expect(status).toContain('"failed":["redis:7"]');
     expect(status.split("\n").slice(2).join("\n")).toMatchInlineSnapshot(`
@@ -162,26 +189,19 @@ describe("workflow_run.completed", () => {
     `);
   });
 
+  it("counts a requested image the run reported nothing for as failed, and names it", async () => {
+    const status = await reportedResult([task("docker.io/library/redis:7", "registry.cn-hangzhou.aliyuncs.com/mirror/redis:7", "copied")], "mirror:failed");
+    expect(status).toContain('"failed":["nginx:1.26"]');
+    expect(status).toContain("**Mirror request `7-5001` finished with failures:** 1 copied, 0 already up to date, 0 failed.");
+    expect(status).toContain("- `nginx:1.26`: the run reported nothing for it");
+  });
+
   it("replies with the run's link when the run failed before writing a result", async () => {
-    const { probot } = await testProbot();
-    let status = "";
-    const scope = api();
-    config(scope);
-    comments(scope, 7, [{ id: 9001, body: statusBody(queued) }]);
-    scope
-      .get(`${R}/actions/runs/${RUN}/artifacts`)
-      .query(true)
-      .reply(200, { total_count: 0, artifacts: [] })
-      .get(`${R}/issues/7`)
-      .reply(200, { number: 7, state: "open", labels: [] })
-      .patch(`${R}/issues/comments/9001`, (b) => ((status = b.body), true))
-      .reply(200, {})
-      .post(`${R}/issues/7/labels`, { labels: ["mirror:failed"] })
-      .reply(200, []);
+    const status = await reportedFailure(
+      (scope) => scope.get(`${R}/actions/runs/${RUN}/artifacts`).query(true).reply(200, { total_count: 0, artifacts: [] }),
+      "failure",
+    );
 
-    await completed(probot, "failure");
-
-    expect(scope.pendingMocks()).toEqual([]);
     expect(status).toContain('"failed":["redis:7","nginx:1.26"]');
     expect(status.split("\n").slice(2).join("\n")).toMatchInlineSnapshot(`
       "**Mirror request \`7-5001\` failed before it reported a result.** Run: https://github.com/Codertocat/Hello-World/actions/runs/4242
@@ -202,9 +222,38 @@ describe("workflow_run.completed", () => {
       name: "workflow_run",
       payload: workflowRunCompleted({ runId: 1, title: "mirror 7-5001", path: ".github/workflows/other.yml" }) as any,
     });
+    // A changed mirror.yml dispatched from another branch must not report for a request.
+    await probot.receive({ id: "r5", name: "workflow_run", payload: workflowRunCompleted({ runId: 1, title: "mirror 7-5001", headBranch: "attacker" }) as any });
 
     expect(scope.pendingMocks()).toEqual([]);
-    expect(logs.filter((l) => l.fields.reason).map((l) => l.fields.reason)).toEqual(["not-dispatched", "not-a-request", "other-workflow"]);
+    expect(logs.filter((l) => l.fields.reason).map((l) => l.fields.reason)).toEqual(["not-dispatched", "not-a-request", "other-workflow", "other-branch"]);
+  });
+
+  it("marks the request failed, with the reason, when the result cannot be reported", async () => {
+    const status = await reportedFailure((scope) =>
+      scope
+        .get(`${R}/actions/runs/${RUN}/artifacts`)
+        .query(true)
+        .reply(200, { total_count: 1, artifacts: [{ id: 99, name: "mirror-result", expired: false }] })
+        .get(`${R}/actions/artifacts/99/zip`)
+        .reply(410, { message: "Artifact has expired" }),
+    );
+    expect(status).toContain("The run ended with `success` (the app could not report its result: Artifact has expired).");
+  });
+
+  it("refuses a result written for another request", async () => {
+    const status = await reportedFailure((scope) => {
+      artifact(scope, resultZip([task("docker.io/library/redis:7", "registry.example.com/mirror/redis:7", "copied")], "9-1"));
+    });
+    expect(status).toContain('(its result is for request `9-1`, not this one)');
+  });
+
+  it("refuses a result whose image names could break out of the comment's code", async () => {
+    const status = await reportedFailure((scope) => {
+      artifact(scope, resultZip([task("docker.io/library/redis:7", "registry.example.com/mirror/redis:7\n```\n@everyone", "copied")]));
+    });
+    expect(status).toContain("result.json does not match the result schema: tasks.0.target: an image reference without whitespace or control characters");
+    expect(status).not.toContain("@everyone");
   });
 });
 

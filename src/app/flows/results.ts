@@ -8,6 +8,7 @@ import { canonical } from "../../domain/reference.js";
 import type { SyncResult } from "../../engine/result.js";
 import type { Home, RepoEnv } from "../env.js";
 import { downloadResult } from "../github/artifact.js";
+import { apiMessage } from "../github/client.js";
 import type { RunLink } from "../github/dispatch.js";
 import { closeIssue, issueSnapshot } from "../github/issue.js";
 import { setStatusLabel, STATUS_LABELS } from "../github/labels.js";
@@ -20,32 +21,60 @@ export interface FinishedRun extends RunLink {
   readonly conclusion: string | null;
 }
 
+/** The tasks of `result` that belong to request line `line`. */
+function tasksOf(line: string, result: SyncResult): SyncResult["tasks"] {
+  const entry = parseEntryLine(line).entry;
+  if (!entry) return [];
+  const source = canonical(entry.source);
+  const platform = entry.platform ? formatPlatform(entry.platform) : null;
+  return result.tasks.filter((t) => t.source === source && (platform === null || t.platform === platform));
+}
+
 /**
  * The request lines that did not make it: a line fails when one of its tasks failed or when
  * the result has no task for it at all.
  */
 export function failedLines(lines: readonly string[], result: SyncResult): string[] {
   return lines.filter((line) => {
-    const entry = parseEntryLine(line).entry;
-    if (!entry) return true;
-    const source = canonical(entry.source);
-    const platform = entry.platform ? formatPlatform(entry.platform) : null;
-    const tasks = result.tasks.filter((t) => t.source === source && (platform === null || t.platform === platform));
+    const tasks = tasksOf(line, result);
     return tasks.length === 0 || tasks.some((t) => t.status === "failed");
   });
 }
 
-/** Report the run's outcome in the request's status comment. */
+/** Report the run's outcome in the request's status comment; if that fails, say so there. */
 export async function reportResult(env: RepoEnv, status: StatusComment, run: FinishedRun): Promise<void> {
+  try {
+    await report(env, status, run);
+  } catch (err) {
+    // A request left "queued" would wait for a result that already came: mark it failed with
+    // the reason, so /retry is offered. If even that fails, the error goes to the log.
+    env.log.warn({ request: status.state.request, run: run.id, err }, "could not report the result");
+    const base: RequestState = { ...status.state, run: status.state.run ?? { id: run.id, url: run.url } };
+    const snapshot = await issueSnapshot(env.octokit, env.repo, base.issue);
+    const home: Home = { issue: base.issue, kind: base.kind, labels: snapshot.labels };
+    const reason = `the app could not report its result: ${apiMessage(err)}`;
+    await writeStatus(env, home, status.id, { ...base, status: "failed", failed: base.images }, { kind: "run-failed", conclusion: run.conclusion, reason });
+    await setStatusLabel(env.octokit, env.repo, home.issue, STATUS_LABELS.failed, home.labels);
+  }
+}
+
+async function report(env: RepoEnv, status: StatusComment, run: FinishedRun): Promise<void> {
   const { octokit, repo, config, log } = env;
   const download = await downloadResult(octokit, repo, run.id);
   const base: RequestState = { ...status.state, run: status.state.run ?? { id: run.id, url: run.url } };
   const snapshot = await issueSnapshot(octokit, repo, base.issue);
   const home: Home = { issue: base.issue, kind: base.kind, labels: snapshot.labels };
 
-  if (download.kind !== "result") {
-    log.info({ reason: download.kind, request: base.request, run: run.id }, "run has no usable result");
-    const reason = download.kind === "missing" ? "it uploaded no mirror-result artifact" : download.reason;
+  // The result must be for this request: the workflow writes the dispatched id into it.
+  const foreign = download.kind === "result" && download.result.request !== base.request;
+  if (download.kind !== "result" || foreign) {
+    log.info({ reason: foreign ? "other-request" : download.kind, request: base.request, run: run.id }, "run has no usable result");
+    const reason =
+      download.kind === "missing"
+        ? "it uploaded no mirror-result artifact"
+        : download.kind === "invalid"
+          ? download.reason
+          : `its result is for request ${JSON.stringify(download.result.request)}, not this one`;
     const failed: RequestState = { ...base, status: "failed", failed: base.images };
     await writeStatus(env, home, status.id, failed, { kind: "run-failed", conclusion: run.conclusion, reason });
     await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.failed, home.labels);
@@ -54,7 +83,8 @@ export async function reportResult(env: RepoEnv, status: StatusComment, run: Fin
   const failedList = failedLines(base.images, download.result);
   const ok = failedList.length === 0 && download.result.summary.failed === 0;
   const next: RequestState = { ...base, status: ok ? "done" : "failed", failed: failedList };
-  await writeStatus(env, home, status.id, next, { kind: "result", result: download.result });
+  const unreported = base.images.filter((line) => tasksOf(line, download.result).length === 0);
+  await writeStatus(env, home, status.id, next, { kind: "result", result: download.result, unreported });
   await setStatusLabel(octokit, repo, home.issue, ok ? STATUS_LABELS.done : STATUS_LABELS.failed, home.labels);
   if (ok && home.kind === "issue" && config.app.closeIssueOnSuccess && snapshot.open) await closeIssue(octokit, repo, home.issue);
   log.info({ request: base.request, run: run.id, status: next.status }, "result reported");

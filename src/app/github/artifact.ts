@@ -13,6 +13,13 @@ export const RESULT_ARTIFACT = "mirror-result";
 export const RESULT_FILE = "result.json";
 /** A result.json larger than this is refused: it lists a few hundred images at most. */
 export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
+/**
+ * A result with more tasks is refused before it is validated: checking millions of tiny
+ * invalid entries (a few kB zipped) would take the memory of the process every installation shares.
+ */
+export const MAX_RESULT_TASKS = 10_000;
+/** Schema problems named in the reason; the rest are counted. */
+const MAX_PROBLEMS_SHOWN = 3;
 
 /** The run's result, or why there is none to show. */
 export type ResultDownload =
@@ -28,6 +35,7 @@ const artifactListSchema = z
           id: z.number().int().positive().describe("artifact id"),
           name: z.string().describe("artifact name"),
           expired: z.boolean().describe("true once the retention period is over"),
+          size_in_bytes: z.number().int().nonnegative().optional().describe("size of the zip"),
         }),
       )
       .describe("the run's artifacts"),
@@ -39,16 +47,30 @@ export async function downloadResult(octokit: Octokit, repo: Repo, runId: number
   const { data: list } = await octokit.rest.actions.listWorkflowRunArtifacts({ ...repo, run_id: runId, name: RESULT_ARTIFACT, per_page: 10 });
   const artifact = artifactListSchema.parse(list).artifacts.find((a) => a.name === RESULT_ARTIFACT && !a.expired);
   if (!artifact) return { kind: "missing" };
+  // A zip holds its entry compressed; one much larger than the entry's limit is not ours.
+  if ((artifact.size_in_bytes ?? 0) > 2 * MAX_RESULT_BYTES) return { kind: "invalid", reason: `the ${RESULT_ARTIFACT} artifact is larger than a result can be` };
   const { data } = await octokit.rest.actions.downloadArtifact({ ...repo, artifact_id: artifact.id, archive_format: "zip" });
   if (!(data instanceof ArrayBuffer)) return { kind: "invalid", reason: "the artifact download did not return a zip" };
   try {
     const bytes = readZipEntry(new Uint8Array(data), RESULT_FILE, MAX_RESULT_BYTES);
     if (!bytes) return { kind: "invalid", reason: `the ${RESULT_ARTIFACT} artifact has no ${RESULT_FILE}` };
-    return { kind: "result", result: parseResult(JSON.parse(bytes.toString("utf8"))) };
+    const json: unknown = JSON.parse(bytes.toString("utf8"));
+    const tasks = (json as { tasks?: unknown } | null)?.tasks;
+    if (Array.isArray(tasks) && tasks.length > MAX_RESULT_TASKS) {
+      return { kind: "invalid", reason: `${RESULT_FILE} lists ${tasks.length} tasks; at most ${MAX_RESULT_TASKS} are read` };
+    }
+    return { kind: "result", result: parseResult(json) };
   } catch (err) {
     if (err instanceof ZipError) return { kind: "invalid", reason: err.message };
     if (err instanceof SyntaxError) return { kind: "invalid", reason: `${RESULT_FILE} is not JSON` };
-    if (err instanceof z.ZodError) return { kind: "invalid", reason: `${RESULT_FILE} does not match the result schema: ${z.prettifyError(err)}` };
+    if (err instanceof z.ZodError) return { kind: "invalid", reason: `${RESULT_FILE} does not match the result schema: ${schemaProblems(err)}` };
     throw err;
   }
+}
+
+/** The first few schema problems as "path: message", then how many more. */
+function schemaProblems(err: z.ZodError): string {
+  const shown = err.issues.slice(0, MAX_PROBLEMS_SHOWN).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+  const more = err.issues.length - shown.length;
+  return shown.join("; ") + (more > 0 ? ` (and ${more} more)` : "");
 }

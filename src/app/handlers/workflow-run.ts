@@ -20,6 +20,12 @@ export function onWorkflowRun(deps: AppDeps) {
       context.log.debug({ reason: "not-a-request", title: run.display_title }, "run title names no request");
       return;
     }
+    // The app dispatches on the default branch; a run of a changed workflow on another branch
+    // must not report for a request, whatever its title says.
+    if (run.head_branch !== repository.default_branch) {
+      context.log.info({ reason: "other-branch", branch: run.head_branch }, "run is not on the default branch");
+      return;
+    }
     const request = match[1]!;
     const issue = Number.parseInt(match[2]!, 10);
     const env = await loadEnv(context.octokit, context.log, repository, deps, null);

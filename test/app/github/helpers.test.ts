@@ -190,6 +190,15 @@ describe("downloadResult", () => {
     const invalid = await downloadResult(octokit, repo, 9);
     expect(invalid.kind === "invalid" && invalid.reason).toMatch(/^result\.json does not match the result schema: /);
   });
+
+  it("refuses a result with too many tasks before validating it, and names only a few schema problems", async () => {
+    // A few kB of zip could otherwise hold millions of entries, each with a dozen problems.
+    artifactScope(buildZip({ "result.json": JSON.stringify({ version: 1, tasks: Array.from({ length: 10_001 }, () => ({})) }) }));
+    expect(await downloadResult(octokit, repo, 9)).toEqual({ kind: "invalid", reason: "result.json lists 10001 tasks; at most 10000 are read" });
+    artifactScope(buildZip({ "result.json": JSON.stringify({ version: 1, tasks: Array.from({ length: 50 }, () => ({})) }) }));
+    const invalid = await downloadResult(octokit, repo, 9);
+    expect(invalid.kind === "invalid" && invalid.reason).toMatch(/^result\.json does not match the result schema: [^;]+; [^;]+; [^;]+ \(and \d+ more\)$/);
+  });
 });
 
 describe("setStatusLabel", () => {
