@@ -189,6 +189,30 @@ describe("workflow_run.completed", () => {
     `);
   });
 
+  it("keeps the issue open and queued while another request on it is still running", async () => {
+    const { probot } = await testProbot();
+    let status = "";
+    const scope = api();
+    config(scope);
+    const other = requestState({ request: "7-6000", images: ["alpine:3.20"], run: { id: 4343, url: "u" } });
+    comments(scope, 7, [
+      { id: 9001, body: statusBody(queued) },
+      { id: 9002, body: statusBody(other) },
+    ]);
+    artifact(scope, resultZip([task("docker.io/library/redis:7", "r.example.com/mirror/redis:7", "copied"), task("docker.io/library/nginx:1.26", "r.example.com/mirror/nginx:1.26", "copied")]));
+    // Issue 7 keeps mirror:queued: no label change, and no close.
+    scope
+      .get(`${R}/issues/7`)
+      .reply(200, { number: 7, state: "open", labels: [{ name: "mirror:queued" }] })
+      .patch(`${R}/issues/comments/9001`, (b) => ((status = b.body), true))
+      .reply(200, {});
+
+    await completed(probot);
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(status).toContain('"status":"done"');
+  });
+
   it("counts a requested image the run reported nothing for as failed, and names it", async () => {
     const status = await reportedResult([task("docker.io/library/redis:7", "registry.cn-hangzhou.aliyuncs.com/mirror/redis:7", "copied")], "mirror:failed");
     expect(status).toContain('"failed":["nginx:1.26"]');

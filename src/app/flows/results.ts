@@ -11,7 +11,7 @@ import { downloadResult } from "../github/artifact.js";
 import { apiMessage } from "../github/client.js";
 import type { RunLink } from "../github/dispatch.js";
 import { closeIssue, issueSnapshot } from "../github/issue.js";
-import { setStatusLabel, STATUS_LABELS } from "../github/labels.js";
+import { setStatusLabel, STATUS_LABELS, type StatusLabel } from "../github/labels.js";
 import type { StatusComment } from "../github/status-comment.js";
 import type { RequestState } from "../state.js";
 import { writeStatus } from "./launch.js";
@@ -41,10 +41,25 @@ export function failedLines(lines: readonly string[], result: SyncResult): strin
   });
 }
 
-/** Report the run's outcome in the request's status comment; if that fails, say so there. */
-export async function reportResult(env: RepoEnv, status: StatusComment, run: FinishedRun): Promise<void> {
+/**
+ * The issue's status label once one of its requests is done: the other requests on the issue
+ * still decide it while any of them failed, is in flight or waits for approval.
+ */
+export function labelAfterDone(others: readonly RequestState[]): StatusLabel {
+  const statuses = new Set(others.map((o) => o.status));
+  if (statuses.has("failed")) return STATUS_LABELS.failed;
+  if (statuses.has("queued") || statuses.has("received")) return STATUS_LABELS.queued;
+  if (statuses.has("awaiting-approval")) return STATUS_LABELS.awaiting;
+  return STATUS_LABELS.done;
+}
+
+/**
+ * Report the run's outcome in the request's status comment; if that fails, say so there.
+ * `others` are the states of the issue's other requests.
+ */
+export async function reportResult(env: RepoEnv, status: StatusComment, run: FinishedRun, others: readonly RequestState[] = []): Promise<void> {
   try {
-    await report(env, status, run);
+    await report(env, status, run, others);
   } catch (err) {
     // A request left "queued" would wait for a result that already came: mark it failed with
     // the reason, so /retry is offered. If even that fails, the error goes to the log.
@@ -58,7 +73,7 @@ export async function reportResult(env: RepoEnv, status: StatusComment, run: Fin
   }
 }
 
-async function report(env: RepoEnv, status: StatusComment, run: FinishedRun): Promise<void> {
+async function report(env: RepoEnv, status: StatusComment, run: FinishedRun, others: readonly RequestState[]): Promise<void> {
   const { octokit, repo, config, log } = env;
   const download = await downloadResult(octokit, repo, run.id);
   const base: RequestState = { ...status.state, run: status.state.run ?? { id: run.id, url: run.url } };
@@ -85,7 +100,9 @@ async function report(env: RepoEnv, status: StatusComment, run: FinishedRun): Pr
   const next: RequestState = { ...base, status: ok ? "done" : "failed", failed: failedList };
   const unreported = base.images.filter((line) => tasksOf(line, download.result).length === 0);
   await writeStatus(env, home, status.id, next, { kind: "result", result: download.result, unreported });
-  await setStatusLabel(octokit, repo, home.issue, ok ? STATUS_LABELS.done : STATUS_LABELS.failed, home.labels);
-  if (ok && home.kind === "issue" && config.app.closeIssueOnSuccess && snapshot.open) await closeIssue(octokit, repo, home.issue);
+  const label = ok ? labelAfterDone(others) : STATUS_LABELS.failed;
+  await setStatusLabel(octokit, repo, home.issue, label, home.labels);
+  // Close only when nothing else on the issue is pending or failed.
+  if (label === STATUS_LABELS.done && home.kind === "issue" && config.app.closeIssueOnSuccess && snapshot.open) await closeIssue(octokit, repo, home.issue);
   log.info({ request: base.request, run: run.id, status: next.status }, "result reported");
 }

@@ -2,7 +2,7 @@
 import type { Context } from "probot";
 import type { AppDeps } from "../env.js";
 import { reportResult } from "../flows/results.js";
-import { findStatusComment } from "../github/status-comment.js";
+import { listStatusComments } from "../github/status-comment.js";
 import { loadEnv } from "../load-env.js";
 
 const TITLE_RE = /^mirror ((\d+)-[A-Za-z0-9]+)$/;
@@ -35,7 +35,8 @@ export function onWorkflowRun(deps: AppDeps) {
       context.log.info({ reason: "other-workflow", path }, "run belongs to another workflow");
       return;
     }
-    const status = await findStatusComment(env.octokit, env.repo, issue, request, deps.identity);
+    const all = await listStatusComments(env.octokit, env.repo, issue, deps.identity);
+    const status = all.find((c) => c.state.request === request);
     if (!status) {
       context.log.info({ reason: "no-status-comment", request }, "no status comment for this request");
       return;
@@ -47,6 +48,7 @@ export function onWorkflowRun(deps: AppDeps) {
       context.log.info({ reason: "not-this-run", request, run: run.id }, "status comment belongs to another run");
       return;
     }
-    await reportResult(env, status, { id: run.id, url: run.html_url, conclusion: run.conclusion });
+    const others = all.filter((c) => c.id !== status.id).map((c) => c.state);
+    await reportResult(env, status, { id: run.id, url: run.html_url, conclusion: run.conclusion }, others);
   };
 }
