@@ -64,21 +64,28 @@ export async function reportResult(env: RepoEnv, status: StatusComment, run: Fin
     // A request left "queued" would wait for a result that already came: mark it failed with
     // the reason, so /retry is offered. If even that fails, the error goes to the log.
     env.log.warn({ request: status.state.request, run: run.id, err }, "could not report the result");
-    const base: RequestState = { ...status.state, run: status.state.run ?? { id: run.id, url: run.url } };
-    const snapshot = await issueSnapshot(env.octokit, env.repo, base.issue);
-    const home: Home = { issue: base.issue, kind: base.kind, labels: snapshot.labels };
-    const reason = `the app could not report its result: ${apiMessage(err)}`;
-    await writeStatus(env, home, status.id, { ...base, status: "failed", failed: base.images }, { kind: "run-failed", conclusion: run.conclusion, reason });
-    await setStatusLabel(env.octokit, env.repo, home.issue, STATUS_LABELS.failed, home.labels);
+    const { base, home } = await where(env, status, run);
+    await reportRunFailed(env, home, status.id, base, run, `the app could not report its result: ${apiMessage(err)}`);
   }
+}
+
+/** The request's state with its run, and the issue it reports on (labels read now). */
+async function where(env: RepoEnv, status: StatusComment, run: FinishedRun): Promise<{ base: RequestState; home: Home; open: boolean }> {
+  const base: RequestState = { ...status.state, run: status.state.run ?? { id: run.id, url: run.url } };
+  const snapshot = await issueSnapshot(env.octokit, env.repo, base.issue);
+  return { base, home: { issue: base.issue, kind: base.kind, labels: snapshot.labels }, open: snapshot.open };
+}
+
+/** Every requested image failed with the run: say why, label the issue failed. */
+async function reportRunFailed(env: RepoEnv, home: Home, commentId: number, base: RequestState, run: FinishedRun, reason: string): Promise<void> {
+  await writeStatus(env, home, commentId, { ...base, status: "failed", failed: base.images }, { kind: "run-failed", conclusion: run.conclusion, reason });
+  await setStatusLabel(env.octokit, env.repo, home.issue, STATUS_LABELS.failed, home.labels);
 }
 
 async function report(env: RepoEnv, status: StatusComment, run: FinishedRun, others: readonly RequestState[]): Promise<void> {
   const { octokit, repo, config, log } = env;
   const download = await downloadResult(octokit, repo, run.id);
-  const base: RequestState = { ...status.state, run: status.state.run ?? { id: run.id, url: run.url } };
-  const snapshot = await issueSnapshot(octokit, repo, base.issue);
-  const home: Home = { issue: base.issue, kind: base.kind, labels: snapshot.labels };
+  const { base, home, open } = await where(env, status, run);
 
   // The result must be for this request: the workflow writes the dispatched id into it.
   const foreign = download.kind === "result" && download.result.request !== base.request;
@@ -90,9 +97,7 @@ async function report(env: RepoEnv, status: StatusComment, run: FinishedRun, oth
         : download.kind === "invalid"
           ? download.reason
           : `its result is for request ${JSON.stringify(download.result.request)}, not this one`;
-    const failed: RequestState = { ...base, status: "failed", failed: base.images };
-    await writeStatus(env, home, status.id, failed, { kind: "run-failed", conclusion: run.conclusion, reason });
-    await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.failed, home.labels);
+    await reportRunFailed(env, home, status.id, base, run, reason);
     return;
   }
   const failedList = failedLines(base.images, download.result);
@@ -103,6 +108,6 @@ async function report(env: RepoEnv, status: StatusComment, run: FinishedRun, oth
   const label = ok ? labelAfterDone(others) : STATUS_LABELS.failed;
   await setStatusLabel(octokit, repo, home.issue, label, home.labels);
   // Close only when nothing else on the issue is pending or failed.
-  if (label === STATUS_LABELS.done && home.kind === "issue" && config.app.closeIssueOnSuccess && snapshot.open) await closeIssue(octokit, repo, home.issue);
+  if (label === STATUS_LABELS.done && home.kind === "issue" && config.app.closeIssueOnSuccess && open) await closeIssue(octokit, repo, home.issue);
   log.info({ request: base.request, run: run.id, status: next.status }, "result reported");
 }
