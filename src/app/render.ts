@@ -110,8 +110,7 @@ function statusText(state: RequestState, view: StatusView): string {
         "",
         `${mention(state.requester.login)}, please fix ${view.problems.length === 1 ? "this problem" : "these problems"} and ask again:`,
         "",
-        ...view.problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `- ${p.image !== null ? `${code(p.image)}: ` : ""}${prose(p.message)}`),
-        ...(view.problems.length > MAX_PROBLEMS_SHOWN ? [`- … and ${view.problems.length - MAX_PROBLEMS_SHOWN} more`] : []),
+        ...capped(view.problems, MAX_PROBLEMS_SHOWN, (p) => [`- ${p.image !== null ? `${code(p.image)}: ` : ""}${prose(p.message)}`], (n) => `- … and ${n} more`),
       ].join("\n");
     case "limited":
       return [
@@ -189,10 +188,10 @@ const STATUS_WORDS: Readonly<Record<TaskResult["status"], string>> = {
 /** Rows of each list in a result comment; a comment holds at most 65,536 characters. */
 const MAX_RESULT_ROWS = 100;
 
-/** The first MAX_RESULT_ROWS items, then a line saying how many more. */
-function capped<T>(items: readonly T[], render: (item: T) => string[], more: (n: number) => string): string[] {
-  const lines = items.slice(0, MAX_RESULT_ROWS).flatMap(render);
-  return items.length > MAX_RESULT_ROWS ? [...lines, more(items.length - MAX_RESULT_ROWS)] : lines;
+/** The lines of the first `limit` items, then one saying how many more: a comment has a size limit. */
+function capped<T>(items: readonly T[], limit: number, render: (item: T) => string[], more: (n: number) => string): string[] {
+  const lines = items.slice(0, limit).flatMap(render);
+  return items.length > limit ? [...lines, more(items.length - limit)] : lines;
 }
 
 function resultText(state: RequestState, result: SyncResult, unreported: readonly string[]): string {
@@ -206,6 +205,7 @@ function resultText(state: RequestState, result: SyncResult, unreported: readonl
     "| --- | --- | --- | --- | --- |",
     ...capped(
       result.tasks,
+      MAX_RESULT_ROWS,
       (task) => {
         const digest = task.targetDigest ?? task.sourceDigest;
         const ok = task.status !== "failed";
@@ -222,6 +222,7 @@ function resultText(state: RequestState, result: SyncResult, unreported: readonl
     lines.push(
       ...capped(
         usable,
+        MAX_RESULT_ROWS,
         (task) => {
           const { tagBack } = sourceNames(task);
           return tagBack ? [`docker pull ${task.target}`, `docker tag ${task.target} ${tagBack}`] : [`docker pull ${task.target}`];
@@ -234,8 +235,8 @@ function resultText(state: RequestState, result: SyncResult, unreported: readonl
   const failed = result.tasks.filter((t) => t.status === "failed");
   if (failed.length > 0 || unreported.length > 0) {
     lines.push("", "Failed:", "");
-    lines.push(...capped(failed, (task) => [`- ${code(sourceNames(task).label)} to ${code(task.target)}: ${code(task.error ?? "no reason given")}`], (n) => `- … and ${n} more`));
-    lines.push(...capped(unreported, (line) => [`- ${code(line)}: the run reported nothing for it`], (n) => `- … and ${n} more`));
+    lines.push(...capped(failed, MAX_RESULT_ROWS, (task) => [`- ${code(sourceNames(task).label)} to ${code(task.target)}: ${code(task.error ?? "no reason given")}`], (n) => `- … and ${n} more`));
+    lines.push(...capped(unreported, MAX_RESULT_ROWS, (line) => [`- ${code(line)}: the run reported nothing for it`], (n) => `- … and ${n} more`));
     lines.push("", "Comment `/retry` to try the failed images again.");
   }
   return lines.join("\n");
