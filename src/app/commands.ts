@@ -4,6 +4,8 @@
  * so quoting someone's `/sync` in a reply cannot trigger it again.
  */
 
+import { splitLines } from "../domain/lines.js";
+
 /** `/sync IMAGE [IMAGE ...] [--platform=os/arch[,os/arch]]`: images in images.txt syntax. */
 export interface SyncCommand {
   readonly kind: "sync";
@@ -49,7 +51,7 @@ const MAX_OPTION_SHOWN = 40;
 export function parseCommands(body: string): Command[] {
   const commands: Command[] = [];
   let fence: string | null = null;
-  const lines = body.split(/\r\n|\r|\n/);
+  const lines = splitLines(body);
   lines.forEach((text, index) => {
     const fenceMatch = FENCE_RE.exec(text);
     if (fence !== null) {

@@ -4,6 +4,8 @@
  * an optional field left empty; a field with `render:` arrives wrapped in a code fence.
  */
 
+import { splitLines } from "../domain/lines.js";
+
 /** Labels of the issue form fields; `.github/ISSUE_TEMPLATE/mirror.yml` uses exactly these. */
 export const FORM_LABELS = { images: "Images", platform: "Platform" } as const;
 
@@ -31,8 +33,7 @@ export function readIssueForm(body: string | null | undefined): IssueForm | null
   if (images === undefined) return null;
   const platform = sections.get(FORM_LABELS.platform.toLowerCase()) ?? "";
   return {
-    images: images
-      .split("\n")
+    images: splitLines(images)
       .map((line) => line.trim())
       .filter((line) => line !== "" && !line.startsWith("#")),
     platforms: platform.split(/[\s,]+/).filter((p) => p !== ""),
@@ -47,7 +48,7 @@ function splitSections(body: string): Map<string, string> {
   const flush = () => {
     if (label !== null && !sections.has(label)) sections.set(label, unwrap(lines));
   };
-  for (const line of body.split(/\r\n|\r|\n/)) {
+  for (const line of splitLines(body)) {
     const heading = /^###\s+(.+?)\s*$/.exec(line);
     if (heading) {
       flush();

@@ -22,6 +22,15 @@ describe("parseCommands", () => {
     ]);
   });
 
+  it("splits lines on every Unicode line terminator, so a command after one is not dropped", () => {
+    for (const sep of ["\u2028", "\u2029", "\u0085", "\v", "\f"]) {
+      expect(parseCommands(`Please mirror${sep}/sync nginx:1.26${sep}/retry`), JSON.stringify(sep)).toEqual([
+        { kind: "sync", line: 2, images: ["nginx:1.26"], platforms: [], problems: [] },
+        { kind: "retry", line: 3 },
+      ]);
+    }
+  });
+
   it("reads the request id after /approve, in backticks too; other words after it are prose", () => {
     expect(parseCommands("/approve 8-1772359200\n/approve `7-5002` reviewed\n/approve LGTM")).toEqual([
       { kind: "approve", line: 1, request: "8-1772359200" },

@@ -9,6 +9,11 @@ describe("readIssueForm", () => {
     expect(readIssueForm(body)).toEqual({ images: ["nginx:1.26", "redis:7 # cache"], platforms: ["linux/amd64", "linux/arm64"] });
   });
 
+  it("splits the form on every Unicode line terminator", () => {
+    const body = "### Images\u2028\u2028```text\u2028nginx:1.26\u2029redis:7\u0085```\u2028\u2028### Platform\u2028\u2028linux/arm64";
+    expect(readIssueForm(body)).toEqual({ images: ["nginx:1.26", "redis:7"], platforms: ["linux/arm64"] });
+  });
+
   it("treats _No response_ as empty", () => {
     expect(readIssueForm("### Images\n\nnginx:1.26\n\n### Platform\n\n_No response_")).toEqual({ images: ["nginx:1.26"], platforms: [] });
     expect(readIssueForm("### Images\n\n_No response_")).toEqual({ images: [], platforms: [] });
