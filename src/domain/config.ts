@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseDocument } from "yaml";
+import { type Document, isAlias, parseDocument, visit } from "yaml";
 import { z } from "zod";
 import { formatPlatform, parsePlatform } from "./platform.js";
 
@@ -395,7 +395,49 @@ export function parseConfig(text: string, file: string): Config {
     const issue = pos ? `line ${pos.line}, column ${pos.col}: ${reason}` : reason;
     throw new ConfigError(file, [issue], `${where}: ${reason}`);
   }
-  return validateConfig(doc.toJS(), file);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml resolves aliases only here, and reports both an alias with no anchor and an alias
+    // bomb (a few lines that expand to billions of nodes) as a ReferenceError.
+    if (!(err instanceof ReferenceError)) throw err;
+    const problem = aliasProblem(doc, text);
+    throw new ConfigError(file, [problem.issue], `${problem.at ? `${file}:${problem.at}` : file}: ${problem.reason}`);
+  }
+  return validateConfig(data, file);
+}
+
+/** Aliases one config may resolve; a real config needs a handful, an alias bomb needs millions. */
+const MAX_ALIAS_COUNT = 100;
+
+/** Why resolving aliases failed, located at the first alias without an anchor when there is one. */
+function aliasProblem(doc: Document, text: string): { at: string | null; issue: string; reason: string } {
+  const anchors = new Set<string>();
+  let unresolved: { source: string; offset: number } | null = null;
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        if (!anchors.has(node.source)) {
+          unresolved = { source: node.source, offset: node.range?.[0] ?? 0 };
+          return visit.BREAK;
+        }
+      } else if (node.anchor) {
+        anchors.add(node.anchor);
+      }
+      return undefined;
+    },
+  });
+  const found = unresolved as { source: string; offset: number } | null;
+  if (found === null) {
+    const reason = `YAML aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} aliases resolved): an alias bomb is refused; write the values out instead`;
+    return { at: null, issue: reason, reason };
+  }
+  const before = text.slice(0, found.offset).split("\n");
+  const line = before.length;
+  const col = (before.at(-1)?.length ?? 0) + 1;
+  const reason = `alias ${quote(`*${found.source}`)} has no anchor ${quote(`&${found.source}`)} before it`;
+  return { at: `${line}:${col}`, issue: `line ${line}, column ${col}: ${reason}`, reason };
 }
 
 /**

@@ -239,6 +239,23 @@ describe("/sync refused", () => {
     `);
   });
 
+  it("replies with a config problem when .github/mirrorbot.yml is a YAML alias bomb", async () => {
+    const { probot } = await testProbot();
+    let reply = "";
+    const scope = api();
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...["b", "c", "d", "e", "f", "g"].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${"abcdef"[i]}`).join(",")}]`)];
+    config(scope, `${bomb.join("\n")}\n`);
+    scope.post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true)).reply(201, { id: 1 });
+
+    await comment(probot, issueComment({ body: "/sync redis:7" }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(reply).toBe(
+      "mirrorbot did nothing: `.github/mirrorbot.yml` has a problem. A maintainer needs to fix:\n\n" +
+        "- YAML aliases expand to too many nodes (more than 100 aliases resolved): an alias bomb is refused; write the values out instead",
+    );
+  });
+
   it("replies politely when the sender is over the hourly limit", async () => {
     const rateLimits = new MemoryRateLimitStore();
     const now = Date.parse("2026-03-01T10:00:00Z");

@@ -106,6 +106,16 @@ describe("mirrorbot check", () => {
     });
   });
 
+  it("exits 2 on a YAML alias bomb, with a config error instead of a crash", async () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...["b", "c", "d", "e", "f", "g"].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${"abcdef"[i]}`).join(",")}]`)];
+    const cwd = await workdir({ ".github/mirrorbot.yml": `${bomb.join("\n")}\n`, "images.txt": "nginx\n" });
+    expect(await runIn(cwd, [])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'mirrorbot check: .github/mirrorbot.yml: YAML aliases expand to too many nodes (more than 100 aliases resolved): an alias bomb is refused; write the values out instead\n',
+    });
+  });
+
   it("exits 2 when --config names a missing file", async () => {
     const cwd = await workdir({ "images.txt": "nginx\n" });
     expect(await runIn(cwd, ["--config", "nope.yml"])).toEqual({ code: 2, stdout: "", stderr: "mirrorbot check: nope.yml: no such file\n" });

@@ -266,6 +266,28 @@ describe("parseConfig errors name the file and the key path", () => {
     expect(err.message.split("\n")).toHaveLength(1);
     expect(configError("policy: {}\npolicy: {}\n").message).toBe(`${FILE}:2:1: Map keys must be unique`);
   });
+
+  it("refuses a YAML alias bomb as a config error, not a crash", () => {
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...["b", "c", "d", "e", "f", "g", "h", "i"].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${"abcdefgh"[i]}`).join(",")}]`),
+    ].join("\n");
+    const err = configError(bomb);
+    expect(err.message).toBe(
+      `${FILE}: YAML aliases expand to too many nodes (more than 100 aliases resolved): an alias bomb is refused; write the values out instead`,
+    );
+  });
+
+  it("reports an alias with no anchor at its line and column", () => {
+    const err = configError("policy:\n  allow: *hubs\n");
+    expect(err.message).toBe(`${FILE}:2:10: alias "*hubs" has no anchor "&hubs" before it`);
+    expect(err.issues).toEqual([`line 2, column 10: alias "*hubs" has no anchor "&hubs" before it`]);
+  });
+
+  it("still resolves a few ordinary aliases", () => {
+    const config = parseConfig("policy:\n  allow: &hubs [docker.io/library/*]\n  deny: *hubs\n", FILE);
+    expect(config.policy.deny).toEqual(["docker.io/library/*"]);
+  });
 });
 
 describe("loadConfig", () => {
