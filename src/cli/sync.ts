@@ -7,6 +7,7 @@
  * command line: MIRRORBOT_IMAGES (lines in images.txt syntax), MIRRORBOT_REQUEST, MIRRORBOT_FORCE.
  */
 import { resolve } from "node:path";
+import { splitLines } from "../domain/lines.js";
 import { entryKey, type ImageEntry, parseEntryLine } from "../domain/images-file.js";
 import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/naming.js";
 import { canonical, parseReference, ReferenceError } from "../domain/reference.js";
@@ -115,11 +116,11 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
 
     let registries: Registries;
     try {
-      registries = await Registries.open(analysis.config, new Set(tasks.map((t) => t.source.domain)), env);
+      registries = await Registries.open(analysis.config, new Set(tasks.map((t) => t.source.domain)), env, values.config ?? DEFAULT_CONFIG_PATH);
     } catch (err) {
       if (!(err instanceof CredentialsError)) throw err;
-      writeLine(io.stderr, `mirrorbot sync: ${err.message}`);
-      return stop(err.message);
+      for (const line of err.message.split("\n")) writeLine(io.stderr, `mirrorbot sync: ${line}`);
+      return stop(err.message.replaceAll("\n", "; "));
     }
     // Only the settings these registries would use; read from the process environment, as
     // the registry client and skopeo read them.
@@ -177,7 +178,7 @@ function selectRows(analysis: Analysis, only: string[], imagesEnv: string, confi
     if (only.length > 0) throw new UsageError("--only cannot be combined with MIRRORBOT_IMAGES: that variable already names the entries to sync");
     const entries: ImageEntry[] = [];
     let bad = false;
-    imagesEnv.split(/\r?\n/).forEach((line, i) => {
+    splitLines(imagesEnv).forEach((line, i) => {
       const parsed = parseEntryLine(line, i + 1, "MIRRORBOT_IMAGES");
       for (const d of parsed.diagnostics) writeLine(io.stderr, formatDiagnostic(d));
       if (hasErrors(parsed.diagnostics)) bad = true;

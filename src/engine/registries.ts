@@ -1,6 +1,6 @@
-import type { Config } from "../domain/config.js";
+import { type Config, DEFAULT_CONFIG_PATH } from "../domain/config.js";
 import { type AuthFile, authKey, writeAuthFile } from "./auth-file.js";
-import { CredentialsError, credentialsFromAuthFiles, credentialsFromEnv, type RegistryCredentials } from "./credentials.js";
+import { CredentialsError, credentialsFromAuthFiles, credentialsFromEnv as readEnv, type RegistryCredentials } from "./credentials.js";
 import { RegistryClient } from "./registry-client.js";
 
 /** How the engine reaches one registry during a run. */
@@ -27,9 +27,25 @@ export class Registries {
   /**
    * Resolve credentials (config env vars first, then existing docker/containers auth files)
    * for the source and target registries named, and open clients.
-   * Throws CredentialsError when a configured variable is unset.
+   * Throws CredentialsError naming the config file and every unset variable at once, so one
+   * run shows all the secrets still to set.
    */
-  static async open(config: Config, sourceRegistries: Iterable<string>, env: NodeJS.ProcessEnv = process.env): Promise<Registries> {
+  static async open(
+    config: Config,
+    sourceRegistries: Iterable<string>,
+    env: NodeJS.ProcessEnv = process.env,
+    configFile: string = DEFAULT_CONFIG_PATH,
+  ): Promise<Registries> {
+    const unset: string[] = [];
+    const credentialsFromEnv = (...args: Parameters<typeof readEnv>): RegistryCredentials | null => {
+      try {
+        return readEnv(...args);
+      } catch (err) {
+        if (!(err instanceof CredentialsError)) throw err;
+        unset.push(`${configFile}: ${err.message}`);
+        return null;
+      }
+    };
     const wanted = new Map<string, { tlsVerify: boolean; creds: RegistryCredentials | null; from: string | null }>();
     for (const [i, t] of config.targets.entries()) {
       const creds = t.credentials ? credentialsFromEnv(t.registry, t.credentials, `targets[${i}] "${t.name}"`, env) : null;
@@ -53,6 +69,7 @@ export class Registries {
       const from = s?.credentials ? `${s.credentials.usernameEnv}/${s.credentials.passwordEnv}` : null;
       wanted.set(registry, { tlsVerify: s?.tlsVerify ?? true, creds, from });
     }
+    if (unset.length > 0) throw new CredentialsError(unset.join("\n"));
     for (const [registry, w] of wanted) {
       if (w.creds) continue;
       w.creds = await credentialsFromAuthFiles(registry);

@@ -26,4 +26,25 @@ describe("Registries.open", () => {
     expect(registries.authFile).toBeDefined();
     expect(registries.endpoints()).toEqual(["http://127.0.0.1:5000", "https://registry-1.docker.io"]);
   });
+
+  it("reports every unset credentials variable at once, targets and sources, naming the config file", async () => {
+    const config = parseConfig(
+      [
+        "targets:",
+        "  - { name: acr, registry: registry.cn-hangzhou.aliyuncs.com, namespace: m, credentials: { usernameEnv: ACR_USER, passwordEnv: ACR_PASS } }",
+        "  - { name: ghcr, registry: ghcr.io, namespace: acme, credentials: { usernameEnv: GHCR_USER, passwordEnv: GHCR_TOKEN } }",
+        "sources:",
+        "  - { registry: docker.io, credentials: { usernameEnv: HUB_USER, passwordEnv: HUB_TOKEN } }",
+        "",
+      ].join("\n"),
+      "cfg/mirror.yml",
+    );
+    await expect(Registries.open(config, ["docker.io"], { GHCR_USER: "me", ACR_USER: "me" }, "cfg/mirror.yml")).rejects.toThrow(
+      [
+        'cfg/mirror.yml: targets[0] "acr": environment variable ACR_PASS (credentials.passwordEnv) is not set',
+        'cfg/mirror.yml: targets[1] "ghcr": environment variable GHCR_TOKEN (credentials.passwordEnv) is not set',
+        'cfg/mirror.yml: sources[0] "docker.io": environment variables HUB_USER (credentials.usernameEnv) and HUB_TOKEN (credentials.passwordEnv) are not set',
+      ].join("\n"),
+    );
+  });
 });

@@ -258,7 +258,7 @@ describe("mirrorbot sync", () => {
     await writeImages([`${source.host}/library/busybox:1`]);
     const out = await sync([], { TARGET_PASSWORD: "" });
     expect(out.code).toBe(2);
-    expect(out.stderr).toBe('mirrorbot sync: targets[0] "local": environment variable TARGET_PASSWORD (credentials.passwordEnv) is not set\n');
+    expect(out.stderr).toBe('mirrorbot sync: mirrorbot.yml: targets[0] "local": environment variable TARGET_PASSWORD (credentials.passwordEnv) is not set\n');
     expect(out.targetLog).toEqual([]);
   }, TIMEOUT);
 
@@ -278,7 +278,7 @@ describe("mirrorbot sync", () => {
       const out = await sync([], { TARGET_PASSWORD: "", HOOK: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` }, "notify.yml");
       expect(out.code).toBe(2);
       expect(bodies).toEqual([
-        { version: 1, request: null, stopped: 'targets[0] "local": environment variable TARGET_PASSWORD (credentials.passwordEnv) is not set', runUrl: null },
+        { version: 1, request: null, stopped: 'notify.yml: targets[0] "local": environment variable TARGET_PASSWORD (credentials.passwordEnv) is not set', runUrl: null },
       ]);
     } finally {
       await new Promise((resolve) => hook.close(resolve));
