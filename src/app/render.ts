@@ -6,6 +6,7 @@
  */
 import type { ConfigError } from "../domain/config.js";
 import { formatDiagnostic, type Diagnostic } from "../domain/diagnostic.js";
+import { capText, escapeHidden } from "../domain/display.js";
 import type { ImageEntry } from "../domain/images-file.js";
 import type { PlannedTarget } from "../domain/naming.js";
 import { formatPlatform } from "../domain/platform.js";
@@ -33,12 +34,12 @@ const MAX_PROBLEMS_SHOWN = 20;
 
 /**
  * User or API text as an inline code span: backticks and line breaks cannot break out of it,
- * and long text is cut.
+ * long text is cut, and invisible or bidi characters show as `\u{…}`.
  * @example code("nginx:1.26") // "`nginx:1.26`"
  */
 export function code(text: string): string {
   const clean = text.replace(/[\r\n\t]+/g, " ").replace(/`/g, "'");
-  return `\`${clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN - 1)}…` : clean}\``;
+  return `\`${escapeHidden(Array.from(clean).length > MAX_SHOWN ? capText(clean, MAX_SHOWN - 1) : clean)}\``;
 }
 
 /** {@link code} for a table cell: a pipe would end the cell even inside a code span. */
@@ -56,7 +57,7 @@ export function prose(message: string): string {
   return message
     .split(/("(?:[^"\\]|\\.)*"|`[^`\n]*`)/)
     .map((part, i) => {
-      if (i % 2 === 0) return noAutolinks(part.replace(/[\\[\]<>*_~!|@#]/g, (c) => `\\${c}`));
+      if (i % 2 === 0) return noAutolinks(escapeHidden(part).replace(/[\\[\]<>*_~!|@#]/g, (c) => `\\${c}`));
       if (part.startsWith("`")) return part; // already a code span of ours
       try {
         return code(String(JSON.parse(part)));

@@ -3,6 +3,7 @@
  * directly), exit codes, and `node:util` parseArgs with usage errors in one format.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { displayMessage } from "../domain/display.js";
 
 /** 0: all good; 1: the input has findings or the work failed; 2: usage or config error. */
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
@@ -74,7 +75,7 @@ export async function withUsage(command: string, io: CliIo, body: () => Promise<
     return await body();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    writeLine(io.stderr, `mirrorbot ${command}: ${err.message}`);
+    writeLine(io.stderr, `mirrorbot ${command}: ${displayMessage(err.message)}`);
     writeLine(io.stderr, `Run "mirrorbot ${command} --help" for usage.`);
     return EXIT.usage;
   }

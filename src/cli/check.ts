@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type Config } from "../domain/config.js";
+import { displayMessage } from "../domain/display.js";
 import { type Diagnostic, formatDiagnostic, hasErrors, sortDiagnostics } from "../domain/diagnostic.js";
 import { parseImagesFile } from "../domain/images-file.js";
 import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/naming.js";
@@ -80,7 +81,7 @@ export async function analyzeOrExit(command: string, fileArg: string | undefined
     return await analyze(fileArg, configArg, io.cwd);
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
-    for (const line of err.message.split("\n")) writeLine(io.stderr, `mirrorbot ${command}: ${line}`);
+    for (const line of err.message.split("\n")) writeLine(io.stderr, `mirrorbot ${command}: ${displayMessage(line)}`);
     return EXIT.usage;
   }
 }

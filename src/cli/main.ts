@@ -5,6 +5,7 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { displayMessage } from "../domain/display.js";
 import { type CliIo, type Command, EXIT, resolveIo, writeLine } from "./args.js";
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -32,7 +33,7 @@ export async function main(argv: string[], ioArg: Partial<CliIo> = {}): Promise<
   }
   const command = name === undefined ? undefined : Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (command === undefined) {
-    writeLine(io.stderr, name === undefined ? "mirrorbot: missing command" : `mirrorbot: unknown command ${JSON.stringify(name)}`);
+    writeLine(io.stderr, name === undefined ? "mirrorbot: missing command" : `mirrorbot: unknown command ${displayMessage(JSON.stringify(name))}`);
     writeLine(io.stderr, usage());
     return EXIT.usage;
   }

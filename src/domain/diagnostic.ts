@@ -1,3 +1,5 @@
+import { displayMessage } from "./display.js";
+
 /** One problem found in an input file, located to the character. */
 export interface Diagnostic {
   file: string;
@@ -9,9 +11,9 @@ export interface Diagnostic {
   message: string;
 }
 
-/** Compiler-style one-line form. @example formatDiagnostic(d) // "images.txt:3:1: error: unknown flag \"--arch\"" */
+/** Compiler-style one-line form; quoted input is cut and hidden characters escaped. @example formatDiagnostic(d) // "images.txt:3:1: error: unknown flag \"--arch\"" */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
+  return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${displayMessage(d.message)}`;
 }
 
 /** Order by file, then line, then column (stable for ties). */

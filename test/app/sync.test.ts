@@ -221,6 +221,24 @@ describe("/sync refused", () => {
     expect(reply).toContain('"status":"rejected"');
   });
 
+  it("shows bidi and zero-width characters of a refused image as escapes, and cuts a huge one", async () => {
+    const { probot } = await testProbot();
+    let reply = "";
+    const scope = api();
+    config(scope);
+    comments(scope, 7);
+    imagesFile(scope, "", "sha-1");
+    scope.post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true)).reply(201, { id: 1 });
+
+    await comment(probot, issueComment({ body: `/sync evil\u202Eimage:1\u200B ${"b".repeat(100_000)}:1` }));
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(reply).not.toMatch(/[\u200B\u202E]/);
+    expect(reply.length).toBeLessThan(3000);
+    expect(reply).toContain("- `evil\\u{202E}image:1\\u{200B}`: invalid reference `evil\\u{202E}image:1\\u{200B}`: invalid character `\\u{202E}`");
+    expect(reply).toContain(`- \`${"b".repeat(119)}…\`: invalid reference \`${"b".repeat(119)}…\``);
+  });
+
   it("replies naming the broken key when .github/mirrorbot.yml does not validate", async () => {
     const { probot } = await testProbot();
     let reply = "";

@@ -106,6 +106,17 @@ describe("mirrorbot check", () => {
     });
   });
 
+  it("cuts a 100 kB line when echoing it and shows invisible and bidi characters as escapes", async () => {
+    const cwd = await workdir({ "images.txt": `nginx:1.26\nevil\u202Eimage:1\u200B\n${"a".repeat(100_000)}:1\n` });
+    const result = await runIn(cwd, []);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines[0]).toBe('images.txt:2:5: error: invalid reference "evil\\u{202E}image:1\\u{200B}": invalid character "\\u{202E}" in path component "evil\\u{202E}image"');
+    expect(lines[1]).toMatch(new RegExp(`^images\\.txt:3:1: error: invalid reference "a{200}…": repository name must not be more than 255 characters`));
+    expect(lines[1]!.length).toBeLessThan(1000);
+    expect(result.stderr).not.toMatch(/[\u200B\u202E]/);
+  });
+
   it("exits 2 on a YAML alias bomb, with a config error instead of a crash", async () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...["b", "c", "d", "e", "f", "g"].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${"abcdef"[i]}`).join(",")}]`)];
     const cwd = await workdir({ ".github/mirrorbot.yml": `${bomb.join("\n")}\n`, "images.txt": "nginx\n" });
