@@ -9,9 +9,9 @@ import { z } from "zod";
 
 /** Where a request stands. */
 export const requestStatusSchema = z
-  .enum(["rejected", "limited", "awaiting-approval", "received", "queued", "done", "failed"])
+  .enum(["rejected", "limited", "awaiting-approval", "received", "queued", "done", "failed", "superseded"])
   .describe(
-    "rejected: invalid, nothing done; limited: over the hourly limit; awaiting-approval: a bot pull request waits for a maintainer; received: accepted, being recorded and dispatched (not dispatched yet); queued: dispatched; done: every image copied; failed: some image failed or the run failed",
+    "rejected: invalid, nothing done; limited: over the hourly limit; awaiting-approval: a bot pull request waits for a maintainer; received: accepted, being recorded and dispatched (not dispatched yet); queued: dispatched; done: every image copied; failed: some image failed or the run failed; superseded: failed, and a later request (a /retry) mirrored every line that failed",
   );
 
 /** The state JSON in a status comment. */

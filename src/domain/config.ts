@@ -276,7 +276,7 @@ const notifySchema = z
 
 const appSchema = z
   .strictObject({
-    closeIssueOnSuccess: z.boolean().default(true).describe("close the request issue when every image was copied"),
+    closeIssueOnSuccess: z.boolean().default(true).describe("close a request issue once every request on it is done (a failure a later /retry mirrored counts as done)"),
     workflow: z
       .string()
       .regex(WORKFLOW_RE, { error: (iss) => `expected a workflow file name such as "mirror.yml", got ${quote(iss.input)}` })

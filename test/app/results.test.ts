@@ -213,6 +213,49 @@ describe("workflow_run.completed", () => {
     expect(status).toContain('"status":"done"');
   });
 
+  it("marks an earlier failed request superseded when a retry mirrors its failed lines, labels done and closes the issue", async () => {
+    const { probot } = await testProbot();
+    let status = "";
+    let old = "";
+    const scope = api();
+    config(scope);
+    const first = requestState({ request: "7-4000", images: ["redis:7", "nginx:1.26"], run: { id: 4100, url: "u" }, status: "failed", failed: ["redis:7", "nginx:1.26"] });
+    comments(scope, 7, [
+      { id: 9000, body: `${statusBody(first)}\n\nold result table` },
+      { id: 9001, body: statusBody(queued) },
+    ]);
+    artifact(scope, resultZip([task("docker.io/library/redis:7", "r.example.com/mirror/redis:7", "copied"), task("docker.io/library/nginx:1.26", "r.example.com/mirror/nginx:1.26", "copied")]));
+    relabelled(scope, "mirror:done", (body) => (status = body))
+      .patch(`${R}/issues/comments/9000`, (b) => ((old = b.body), true))
+      .reply(200, {})
+      .patch(`${R}/issues/7`, { state: "closed", state_reason: "completed" })
+      .reply(200, {});
+
+    await completed(probot);
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(status).toContain('"status":"done"');
+    expect(old).toContain('"status":"superseded"');
+    expect(old.endsWith("old result table\n\n**Superseded:** request `7-5001` mirrored every image that failed here.")).toBe(true);
+  });
+
+  it("keeps an earlier failed request when the later one mirrored only some of its failed lines", async () => {
+    const { probot } = await testProbot();
+    const scope = api();
+    config(scope);
+    const first = requestState({ request: "7-4000", images: ["redis:7", "mysql:8"], run: { id: 4100, url: "u" }, status: "failed", failed: ["redis:7", "mysql:8"] });
+    comments(scope, 7, [
+      { id: 9000, body: statusBody(first) },
+      { id: 9001, body: statusBody(queued) },
+    ]);
+    artifact(scope, resultZip([task("docker.io/library/redis:7", "r.example.com/mirror/redis:7", "copied"), task("docker.io/library/nginx:1.26", "r.example.com/mirror/nginx:1.26", "copied")]));
+    relabelled(scope, "mirror:failed", () => undefined);
+
+    await completed(probot);
+
+    expect(scope.pendingMocks()).toEqual([]);
+  });
+
   it("counts a requested image the run reported nothing for as failed, and names it", async () => {
     const status = await reportedResult([task("docker.io/library/redis:7", "registry.cn-hangzhou.aliyuncs.com/mirror/redis:7", "copied")], "mirror:failed");
     expect(status).toContain('"failed":["nginx:1.26"]');

@@ -12,7 +12,7 @@ import { apiMessage } from "../github/client.js";
 import type { RunLink } from "../github/dispatch.js";
 import { closeIssue, issueSnapshot } from "../github/issue.js";
 import { setStatusLabel, STATUS_LABELS, type StatusLabel } from "../github/labels.js";
-import type { StatusComment } from "../github/status-comment.js";
+import { markSuperseded, type StatusComment } from "../github/status-comment.js";
 import type { RequestState } from "../state.js";
 import { writeStatus } from "./launch.js";
 
@@ -57,7 +57,7 @@ export function labelAfterDone(others: readonly RequestState[]): StatusLabel {
  * Report the run's outcome in the request's status comment; if that fails, say so there.
  * `others` are the states of the issue's other requests.
  */
-export async function reportResult(env: RepoEnv, status: StatusComment, run: FinishedRun, others: readonly RequestState[] = []): Promise<void> {
+export async function reportResult(env: RepoEnv, status: StatusComment, run: FinishedRun, others: readonly StatusComment[] = []): Promise<void> {
   try {
     await report(env, status, run, others);
   } catch (err) {
@@ -82,7 +82,20 @@ async function reportRunFailed(env: RepoEnv, home: Home, commentId: number, base
   await setStatusLabel(env.octokit, env.repo, home.issue, STATUS_LABELS.failed, home.labels);
 }
 
-async function report(env: RepoEnv, status: StatusComment, run: FinishedRun, others: readonly RequestState[]): Promise<void> {
+/**
+ * The older failed requests `done` makes moot: each line they failed on was mirrored by `done`
+ * (a `/retry` repeats exactly those lines).
+ */
+export function supersededBy(done: RequestState, doneId: number, others: readonly StatusComment[]): StatusComment[] {
+  const mirrored = new Set(done.images);
+  return others.filter((o) => {
+    if (o.id >= doneId || o.state.status !== "failed") return false;
+    const lines = o.state.failed.length > 0 ? o.state.failed : o.state.images;
+    return lines.length > 0 && lines.every((line) => mirrored.has(line));
+  });
+}
+
+async function report(env: RepoEnv, status: StatusComment, run: FinishedRun, others: readonly StatusComment[]): Promise<void> {
   const { octokit, repo, config, log } = env;
   const download = await downloadResult(octokit, repo, run.id);
   const { base, home, open } = await where(env, status, run);
@@ -105,7 +118,11 @@ async function report(env: RepoEnv, status: StatusComment, run: FinishedRun, oth
   const next: RequestState = { ...base, status: ok ? "done" : "failed", failed: failedList };
   const unreported = base.images.filter((line) => tasksOf(line, download.result).length === 0);
   await writeStatus(env, home, status.id, next, { kind: "result", result: download.result, unreported });
-  const label = ok ? labelAfterDone(others) : STATUS_LABELS.failed;
+  // A failure that a later request mirrored no longer keeps the issue open or labelled failed.
+  const superseded = ok ? supersededBy(next, status.id, others) : [];
+  for (const old of superseded) await markSuperseded(octokit, repo, old, base.request);
+  const gone = new Set(superseded.map((o) => o.id));
+  const label = ok ? labelAfterDone(others.filter((o) => !gone.has(o.id)).map((o) => o.state)) : STATUS_LABELS.failed;
   await setStatusLabel(octokit, repo, home.issue, label, home.labels);
   // Close only when nothing else on the issue is pending or failed.
   if (label === STATUS_LABELS.done && home.kind === "issue" && config.app.closeIssueOnSuccess && open) await closeIssue(octokit, repo, home.issue);

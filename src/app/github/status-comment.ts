@@ -3,7 +3,7 @@
  * Only comments that START with the marker and were written by the app's own account count:
  * anyone (another bot included) can write a marker into a comment of their own.
  */
-import { MARKER_PREFIX, readState, type RequestState } from "../state.js";
+import { MARKER_PREFIX, readState, type RequestState, stateComment } from "../state.js";
 import type { Octokit, Repo } from "./client.js";
 import { writtenBy, type IdentitySource } from "./identity.js";
 
@@ -11,6 +11,8 @@ import { writtenBy, type IdentitySource } from "./identity.js";
 export interface StatusComment {
   readonly id: number;
   readonly state: RequestState;
+  /** The comment's whole body, to amend it without reading it again. */
+  readonly body: string;
 }
 
 /**
@@ -26,7 +28,7 @@ export async function listStatusComments(octokit: Octokit, repo: Repo, issue: nu
   for (const comment of candidates) {
     if (!writtenBy(comment, self)) continue;
     const state = readState(comment.body ?? "");
-    if (state && state.issue === issue) found.push({ id: comment.id, state });
+    if (state && state.issue === issue) found.push({ id: comment.id, state, body: comment.body ?? "" });
   }
   return found;
 }
@@ -42,6 +44,20 @@ export async function findStatusComment(
   const all = await listStatusComments(octokit, repo, issue, identity);
   return all.find((c) => c.state.request === request) ?? null;
 }
+
+/**
+ * Mark a failed request superseded by `by`, which mirrored every line it failed on: the state
+ * says so (it no longer holds the issue open or labelled failed) and a line under the old
+ * result tells people where the images went; the result table above it stays as it was.
+ */
+export async function markSuperseded(octokit: Octokit, repo: Repo, comment: StatusComment, by: string): Promise<void> {
+  const state: RequestState = { ...comment.state, status: "superseded" };
+  const note = `**Superseded:** request \`${by}\` mirrored every image that failed here.`;
+  const body = `${comment.body.replace(STATE_LINE_RE, () => stateComment(state))}\n\n${note}`;
+  await octokit.rest.issues.updateComment({ ...repo, comment_id: comment.id, body });
+}
+
+const STATE_LINE_RE = /<!-- mirrorbot:state \{.*?\} -->/;
 
 /** Create the status comment, or edit it when `id` is given; returns the comment id. */
 export async function writeStatusComment(

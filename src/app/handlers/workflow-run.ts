@@ -48,7 +48,7 @@ export function onWorkflowRun(deps: AppDeps) {
       context.log.info({ reason: "not-this-run", request, run: run.id }, "status comment belongs to another run");
       return;
     }
-    const others = all.filter((c) => c.id !== status.id).map((c) => c.state);
+    const others = all.filter((c) => c.id !== status.id);
     await reportResult(env, status, { id: run.id, url: run.html_url, conclusion: run.conclusion }, others);
   };
 }
