@@ -3,6 +3,7 @@ import { formatPlatform } from "../domain/platform.js";
 import { findPlatform, listPlatforms, parseManifest } from "./manifest.js";
 import type { Registries } from "./registries.js";
 import { RegistryError } from "./registry-client.js";
+import { SkopeoError } from "./skopeo.js";
 import { type SyncTask, sourceManifestRef } from "./tasks.js";
 
 /** What planning decided for one task, from HEAD requests (and one GET for platform entries). */
@@ -77,12 +78,31 @@ async function call<T>(fn: () => Promise<T>, side: "source" | "target", task: Sy
   }
 }
 
+/** What to check when `side` refused a login: the variables its credentials came from. */
+function credentialsHint(side: "source" | "target", task: SyncTask, registries: Registries): string {
+  const creds = registries.get(side === "source" ? task.source.domain : task.target.registry).credentialSource;
+  return creds ? ` (check ${creds})` : side === "target" ? " (no credentials configured for this target)" : "";
+}
+
+/**
+ * A failed copy in words, with the same credentials hint on the write side as planning gives
+ * on the read side: a pull-only account passes every HEAD and fails only at the push.
+ */
+export function explainCopyFailure(error: unknown, task: SyncTask, registries: Registries): string {
+  if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) return explain(error, "target", task, registries);
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof SkopeoError && error.authFailure !== null) {
+    return message + credentialsHint(error.authFailure === "destination" ? "target" : "source", task, registries);
+  }
+  return message;
+}
+
 /** A RegistryError in words a person can act on. */
 export function explain(error: RegistryError, side: "source" | "target", task: SyncTask, registries: Registries): string {
   const registry = side === "source" ? task.source.domain : task.target.registry;
   const name = side === "source" ? canonical(task.source) : task.targetReference;
   const creds = registries.get(registry).credentialSource;
-  const hint = creds ? ` (check ${creds})` : side === "target" ? " (no credentials configured for this target)" : "";
+  const hint = credentialsHint(side, task, registries);
   if (error.status === 401) {
     // Docker Hub answers 401, not 404, for a repository that does not exist.
     return side === "source" && !creds ? `source not found or not public: ${name}` : `authentication failed for ${registry}${hint}`;

@@ -6,7 +6,7 @@ import { redact } from "./redact.js";
 import type { Registries } from "./registries.js";
 import type { RegistryClient } from "./registry-client.js";
 import { RepositoryProbe } from "./repository-probe.js";
-import { readBlobs, type Resolution, resolveTask } from "./resolve.js";
+import { explainCopyFailure, readBlobs, type Resolution, resolveTask } from "./resolve.js";
 import type { TaskResult } from "./result.js";
 import { isTransient, type RetryOptions, withRetry } from "./retry.js";
 import { type BlobNeed, blobsToUpload, pickNext, repositoryKey } from "./schedule.js";
@@ -235,7 +235,7 @@ async function copyJob(
     }
     return result(job, "copied", written, uploaded, null);
   } catch (error) {
-    return result(job, "failed", null, 0, describeError(error, registries));
+    return result(job, "failed", null, 0, redact(explainCopyFailure(error, task, registries), registries.secrets));
   } finally {
     job.ledger.release(job.id);
   }

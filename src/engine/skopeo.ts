@@ -35,6 +35,8 @@ export class SkopeoError extends Error {
     message: string,
     readonly transient: boolean,
     readonly stderr: string,
+    /** Which side refused the login, when skopeo failed on authentication. */
+    readonly authFailure: "source" | "destination" | null = null,
   ) {
     super(message);
     this.name = "SkopeoError";
@@ -118,7 +120,7 @@ async function runCopy(request: CopyRequest): Promise<void> {
     const minutes = Math.round((request.timeoutMs ?? DEFAULT_COPY_TIMEOUT_MS) / 60_000);
     throw new SkopeoError(`copy timed out after ${minutes} min: ${request.source.reference} -> ${request.destination.reference}`, true, stderr);
   }
-  throw new SkopeoError(describeSkopeoFailure(stderr, request), isTransientSkopeoError(stderr), stderr);
+  throw new SkopeoError(describeSkopeoFailure(stderr, request), isTransientSkopeoError(stderr), stderr, authFailureSide(stderr));
 }
 
 const TRANSIENT = [
@@ -157,6 +159,17 @@ export function isTransientSkopeoError(stderr: string): boolean {
   return TRANSIENT.some((re) => re.test(stderr));
 }
 
+// skopeo reports failures only as text; these are its words for a refused login, and for the
+// steps that only the destination side performs.
+const AUTH_FAILURE_RE = /(unauthorized|authentication required|invalid username\/password|\b401\b)/i;
+const DESTINATION_STEP_RE = /trying to reuse blob|writing|uploading|initializing destination|destination/i;
+
+/** The side whose login skopeo's stderr says was refused, or null for another failure. */
+export function authFailureSide(stderr: string): "source" | "destination" | null {
+  if (!AUTH_FAILURE_RE.test(stderr)) return null;
+  return DESTINATION_STEP_RE.test(stderr) ? "destination" : "source";
+}
+
 /** Turn skopeo's stderr into one line a person can act on. */
 export function describeSkopeoFailure(stderr: string, request: CopyRequest): string {
   const src = request.source.reference;
@@ -164,10 +177,8 @@ export function describeSkopeoFailure(stderr: string, request: CopyRequest): str
   if (/reading manifest|manifest unknown/i.test(stderr) && /source|reading manifest/i.test(stderr)) {
     return `source not found: ${src}`;
   }
-  if (/(unauthorized|authentication required|invalid username\/password|\b401\b)/i.test(stderr)) {
-    const side = /trying to reuse blob|writing|uploading|initializing destination|destination/i.test(stderr) ? dst : src;
-    return `authentication failed for ${registryOf(side)}`;
-  }
+  const authSide = authFailureSide(stderr);
+  if (authSide !== null) return `authentication failed for ${registryOf(authSide === "destination" ? dst : src)}`;
   if (/\bdenied\b|\b403\b/i.test(stderr)) return `access denied: ${stderr.includes(registryOf(dst)) ? dst : src}`;
   const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "skopeo copy failed";
   return last.replace(/^time="[^"]*" level=\w+ msg="?/, "").replace(/"$/, "");
