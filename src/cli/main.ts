@@ -9,6 +9,7 @@ import { displayMessage } from "../domain/display.js";
 import { type CliIo, type Command, EXIT, resolveIo, writeLine } from "./args.js";
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  init: { summary: "write .github/mirrorbot.yml for your registry and check the login", load: () => import("./init.js") },
   check: { summary: "check images.txt: syntax, names, collisions, policy", load: () => import("./check.js") },
   plan: { summary: "show the target reference of every entry", load: () => import("./plan.js") },
   sync: { summary: "copy images to the targets, skipping what is up to date", load: () => import("./sync.js") },

@@ -297,6 +297,15 @@ export class RegistryClient {
     return false;
   }
 
+  /**
+   * Check the login without writing anything: `GET /v2/`, with a token for push access to
+   * `repo` where the registry hands out tokens. Throws a RegistryError (401 for a refused login).
+   */
+  async checkLogin(repo: string): Promise<void> {
+    const res = await this.call({ kind: "ping", method: "GET", path: "/v2/", scopes: [`repository:${repo}:pull,push`], ok: [200] });
+    res.discard();
+  }
+
   /** Send a call, answering one auth challenge. The caller reads or discards the body. */
   private async call(c: Call): Promise<HttpResponse> {
     const challenge = await this.learnChallenge();
