@@ -9,7 +9,7 @@ import { dispatchWorkflow, type RunLink } from "../github/dispatch.js";
 import { commitLines, CommitRefusedError, type CommitLink } from "../github/images-file.js";
 import { setStatusLabel, STATUS_LABELS } from "../github/labels.js";
 import { openRequestPullRequest } from "../github/pull-request.js";
-import { writeStatusComment } from "../github/status-comment.js";
+import { claimStatusComment, writeStatusComment } from "../github/status-comment.js";
 import { commitMessage, pullRequestText, renderStatus, type StatusView } from "../render.js";
 import type { RequestPlan } from "../request.js";
 import type { RequestState } from "../state.js";
@@ -47,7 +47,8 @@ const REFUSED_HINT =
  *
  * The status comment says `received` before anything is committed, and `queued` as soon as
  * the dispatch is accepted, so a redelivered event finds it and resumes or stops instead of
- * acting twice (docs/app.md, "One request, one run"). Committing again is harmless: lines
+ * acting twice (docs/app.md, "One request, one run"); two deliveries at the same moment are
+ * told apart by their status comments' ids, not by memory. Committing again is harmless: lines
  * already in images.txt are never added twice.
  */
 export async function launchRequest(
@@ -64,7 +65,14 @@ export async function launchRequest(
     return state;
   }
   let recorded: RequestState = { ...state, status: "received", images: plan.lines, pr: null };
-  const id = await writeStatus(env, home, commentId, recorded, { kind: "received" });
+  const id =
+    commentId === null
+      ? await claimStatusComment(octokit, repo, home.issue, state.request, renderStatus(recorded, { kind: "received" }))
+      : await writeStatus(env, home, commentId, recorded, { kind: "received" });
+  if (id === null) {
+    env.log.info({ reason: "in-flight", request: state.request }, "another delivery of this request is handling it");
+    return state;
+  }
   const fail = async (reason: string, err: unknown, hint?: string): Promise<RequestState> => {
     env.log.error({ err, request: state.request }, reason);
     const failed: RequestState = { ...recorded, status: "failed", failed: plan.lines };

@@ -60,7 +60,7 @@ export class FakeGitHub {
   readonly calls: Call[] = [];
   readonly comments: FakeComment[] = [];
   /** Issues listed by GET /issues (the hourly limit counts a requester's recent form issues). */
-  readonly issues: Array<{ number: number; user: { login: string }; labels: { name: string }[]; created_at: string; updated_at: string }> = [];
+  readonly issues: Array<{ number: number; id: number; user: { login: string }; labels: { name: string }[]; created_at: string; updated_at: string }> = [];
   readonly labels = new Map<number, string[]>();
   readonly closed = new Set<number>();
   readonly dispatches: { ref: string; inputs: Record<string, string>; runId: number }[] = [];
@@ -121,7 +121,7 @@ export class FakeGitHub {
   /** Add a `mirror`-labelled issue opened by `login` `minutesAgo` minutes ago. */
   addIssue(number: number, login: string, minutesAgo = 0): void {
     const at = new Date(this.#now() - minutesAgo * 60_000).toISOString();
-    this.issues.push({ number, user: { login }, labels: [{ name: "mirror" }], created_at: at, updated_at: at });
+    this.issues.push({ number, id: 1_000_000 + number, user: { login }, labels: [{ name: "mirror" }], created_at: at, updated_at: at });
   }
 
   /** Calls in order as "METHOD path", without the ones `skip` matches. */
@@ -155,6 +155,7 @@ export class FakeGitHub {
       return ok({ token: "ghs_installation", expires_at: "2099-01-01T00:00:00Z", permissions: {}, repository_selection: "all" }, 201);
     }
 
+    if (method === "GET" && path === "/app") return ok({ id: 123, slug: "mirrorbot", name: "mirrorbot" });
     if (method === "GET" && path === `${r}/contents/.github/mirrorbot.yml`) {
       return this.#options.config === null ? notFound : [200, this.#options.config, { "content-type": "text/plain; charset=utf-8" }];
     }
@@ -187,7 +188,10 @@ export class FakeGitHub {
       const since = Date.parse(query.get("since") ?? "1970-01-01T00:00:00Z");
       const page = Number(query.get("page") ?? "1");
       const per = Number(query.get("per_page") ?? "30");
-      const list = this.comments.filter((c) => Date.parse(c.updated_at) >= since).sort((a, b) => b.created_at.localeCompare(a.created_at));
+      const list = this.comments
+        .filter((c) => Date.parse(c.updated_at) >= since)
+        .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id)
+        .map((c) => ({ ...c, issue_url: `https://api.github.com${r}/issues/${c.issue}` }));
       return ok(list.slice((page - 1) * per, page * per));
     }
     if ((m = new RegExp(`^${r}/issues/(\\d+)/comments$`).exec(path))) {
@@ -195,8 +199,14 @@ export class FakeGitHub {
       if (method === "GET") return ok(this.comments.filter((c) => c.issue === issue));
       if (method === "POST") {
         const c = this.addComment(issue, body.body, { login: this.#options.actor ?? "github-actions[bot]", type: "Bot" });
-        return ok({ id: c.id, body: c.body, user: c.user }, 201);
+        return ok({ id: c.id, body: c.body, user: c.user, created_at: c.created_at }, 201);
       }
+    }
+    if (method === "DELETE" && (m = new RegExp(`^${r}/issues/comments/(\\d+)$`).exec(path))) {
+      const at = this.comments.findIndex((c) => c.id === Number(m![1]));
+      if (at === -1) return notFound;
+      this.comments.splice(at, 1);
+      return [204, ""];
     }
     if (method === "PATCH" && (m = new RegExp(`^${r}/issues/comments/(\\d+)$`).exec(path))) {
       const comment = this.comments.find((c) => c.id === Number(m![1]));
