@@ -58,7 +58,7 @@ export async function runStep(argv: readonly string[], io: StepIo): Promise<numb
     log.info({ id, event: event.name, action: event.payload.action ?? null, api: env.GITHUB_API_URL }, "handling the event");
     // The same app `probot run` loads (src/index.ts is `createApp()`), the hourly limit
     // included; only the account the app writes as (github-actions[bot], not an App's bot) differs.
-    await deliver(probot, createApp({ identity: actionsIdentity(), ...(io.now ? { now: io.now } : {}) }), event, id);
+    await deliver(probot, createApp({ identity: actionsIdentity(), runtime: "actions", ...(io.now ? { now: io.now } : {}) }), event, id);
     log.info({ id }, "event handled");
     return EXIT.ok;
   } catch (err) {

@@ -3,6 +3,7 @@ import type { Logger } from "probot";
 import type { Config } from "../domain/config.js";
 import type { Octokit, Repo } from "./github/client.js";
 import { appIdentity, type IdentitySource } from "./github/identity.js";
+import type { Runtime } from "./github/setup-problem.js";
 import { githubLimiter, type RequestLimiter } from "./rate-limit.js";
 
 /**
@@ -19,6 +20,8 @@ export interface AppDeps {
   readonly commitAttempts: number;
   /** The app's own account: only status comments it wrote are trusted. */
   readonly identity: IdentitySource;
+  /** The hosted App or Actions mode: how a missing permission is granted differs. */
+  readonly runtime: Runtime;
 }
 
 /** Production defaults: real time, the hourly limit counted on GitHub, up to 5 x 2 s looking for a run, the identity from `GET /app`. */
@@ -28,8 +31,9 @@ export function defaultDeps(): AppDeps {
     now: () => Date.now(),
     rateLimits: githubLimiter(),
     runSearch: { attempts: 5, intervalMs: 2000 },
-    commitAttempts: 4,
+    commitAttempts: 10,
     identity: appIdentity(),
+    runtime: "app",
   };
 }
 
