@@ -1,6 +1,6 @@
 /**
  * One workflow step of the Actions mode, start to end: validate the runner's environment,
- * read the event, count the sender's recent requests, hand the event to the app, and turn
+ * read the event, hand the event to the app, and turn
  * any failure into a non-zero exit and one `::error` annotation that says what went wrong.
  */
 import type { ProbotOctokit } from "probot";
@@ -8,11 +8,10 @@ import { createApp } from "../app/app.js";
 import { apiMessage, httpStatus } from "../app/github/client.js";
 import { actionsIdentity } from "../app/github/identity.js";
 import { redact } from "../engine/redact.js";
-import { deliver, deliveryId, tokenClient, tokenProbot } from "./adapter.js";
+import { deliver, deliveryId, tokenProbot } from "./adapter.js";
 import { readActionEnv, logLevel, type ActionEnv } from "./env.js";
 import { currentEvent, currentRunCompleted, type ActionEvent } from "./event.js";
 import { createActionLogger, errorCommand, tokenForms, type LineSink } from "./log.js";
-import { storeForEvent } from "./rate-limit.js";
 
 /** What a step can do: deliver the run's own event, or report a finished mirror run. */
 export const MODES = ["event", "report-run"] as const;
@@ -55,12 +54,11 @@ export async function runStep(argv: readonly string[], io: StepIo): Promise<numb
   try {
     event = mode === "report-run" ? await currentRunCompleted(env) : await currentEvent(env);
     const probot = tokenProbot({ token: env.GITHUB_TOKEN, baseUrl: env.GITHUB_API_URL, log, ...(io.Octokit ? { Octokit: io.Octokit } : {}) });
-    const rateLimits = await storeForEvent(await tokenClient(probot), event, (io.now ?? Date.now)(), log);
     const id = deliveryId(env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, mode);
     log.info({ id, event: event.name, action: event.payload.action ?? null, api: env.GITHUB_API_URL }, "handling the event");
-    // The same app `probot run` loads (src/index.ts is `createApp()`); only the rate-limit store
-    // and the account the app writes as (github-actions[bot], not an App's bot) differ.
-    await deliver(probot, createApp({ rateLimits, identity: actionsIdentity() }), event, id);
+    // The same app `probot run` loads (src/index.ts is `createApp()`), the hourly limit
+    // included; only the account the app writes as (github-actions[bot], not an App's bot) differs.
+    await deliver(probot, createApp({ identity: actionsIdentity(), runtime: "actions", ...(io.now ? { now: io.now } : {}) }), event, id);
     log.info({ id }, "event handled");
     return EXIT.ok;
   } catch (err) {

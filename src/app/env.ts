@@ -3,33 +3,37 @@ import type { Logger } from "probot";
 import type { Config } from "../domain/config.js";
 import type { Octokit, Repo } from "./github/client.js";
 import { appIdentity, type IdentitySource } from "./github/identity.js";
-import { MemoryRateLimitStore, type RateLimitStore } from "./rate-limit.js";
+import type { Runtime } from "./github/setup-problem.js";
+import { githubLimiter, type RequestLimiter } from "./rate-limit.js";
 
-/** Things a test (or the Actions mode) replaces: time, the rate-limit store, how long to look for a run, who the app is. */
+/**
+ * Things a test (or the Actions mode) replaces: time, the hourly limit, how long to look for a
+ * run, who the app is. None of them holds request state: that lives on GitHub only.
+ */
 export interface AppDeps {
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
-  readonly rateLimits: RateLimitStore;
+  readonly rateLimits: RequestLimiter;
   /** Listings of the workflow's runs when the dispatch answer names no run. */
   readonly runSearch: { readonly attempts: number; readonly intervalMs: number };
   /** Attempts to commit images.txt when others commit at the same time. */
   readonly commitAttempts: number;
-  /** Requests being handled by this process, so a redelivered event cannot start a second run. */
-  readonly inflight: Set<string>;
   /** The app's own account: only status comments it wrote are trusted. */
   readonly identity: IdentitySource;
+  /** The hosted App or Actions mode: how a missing permission is granted differs. */
+  readonly runtime: Runtime;
 }
 
-/** Production defaults: real time, an in-memory rate limit, up to 5 x 2 s looking for a run, the identity from `GET /app`. */
+/** Production defaults: real time, the hourly limit counted on GitHub, up to 5 x 2 s looking for a run, the identity from `GET /app`. */
 export function defaultDeps(): AppDeps {
   return {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     now: () => Date.now(),
-    rateLimits: new MemoryRateLimitStore(),
+    rateLimits: githubLimiter(),
     runSearch: { attempts: 5, intervalMs: 2000 },
-    commitAttempts: 4,
-    inflight: new Set(),
+    commitAttempts: 10,
     identity: appIdentity(),
+    runtime: "app",
   };
 }
 

@@ -4,6 +4,7 @@ import type { AppDeps, RepoEnv } from "./env.js";
 import type { Octokit } from "./github/client.js";
 import { readConfig } from "./github/config.js";
 import { reply } from "./github/issue.js";
+import { watchWrites } from "./github/write-slot.js";
 import { renderConfigError } from "./render.js";
 
 /** The payload's repository, as far as the app needs it. */
@@ -26,6 +27,8 @@ export async function loadEnv(
   replyTo: number | null,
 ): Promise<RepoEnv | null> {
   const repo = { owner: repository.owner.login, repo: repository.name };
+  // Commits wait for the write slot before they read (github/write-slot.ts), so every write counts.
+  watchWrites(octokit);
   const read = await readConfig(octokit, repo);
   if (!read.ok) {
     log.warn({ reason: "broken-config", issues: read.error.issues }, "config does not validate");

@@ -1,59 +1,32 @@
 /**
- * How many requests one sender may make per hour. The store sits behind an interface so a
- * short-lived runner (the Actions mode) can swap the in-memory window for a persistent one.
+ * The hourly limit per requester (`policy.requestsPerHour`), judged from GitHub's own state by
+ * the rule in domain/request-rate.ts. The app keeps no counters: a restart, several replicas
+ * or one process per workflow run judge every request the same way.
  */
+import type { RateDecision } from "../domain/request-rate.js";
+import { HOUR_MS, judge } from "../domain/request-rate.js";
+import type { RepoEnv } from "./env.js";
+import { requestHistory, type RequestAsk } from "./github/request-history.js";
 
-/** One sliding-window counter per key. */
-export interface RateLimitStore {
-  /** Record one request for `key` at `now` unless `limit` requests already fall in the window. */
-  hit(key: string, now: number, windowMs: number, limit: number): RateDecision;
+export { HOUR_MS, type RateDecision };
+export type { RequestAsk };
+
+/** Decides whether a request is within its requester's hourly limit. */
+export interface RequestLimiter {
+  judge(env: RepoEnv, ask: RequestAsk): Promise<RateDecision>;
 }
 
-/** Whether the request may go ahead and, if not, when the oldest one leaves the window. */
-export interface RateDecision {
-  readonly allowed: boolean;
-  /** Milliseconds until one more request would be allowed; 0 when allowed. */
-  readonly retryAfterMs: number;
-}
-
-/** One hour, the window of `policy.requestsPerHour`. */
-export const HOUR_MS = 60 * 60 * 1000;
-
-/**
- * A sliding window kept in memory; keys with no request left in the window are dropped, and
- * at most `maxKeys` keys are kept (the least recently used go first) so memory stays bounded.
- */
-export class MemoryRateLimitStore implements RateLimitStore {
-  readonly #hits = new Map<string, number[]>();
-  readonly #maxKeys: number;
-
-  constructor(maxKeys = 10_000) {
-    this.#maxKeys = maxKeys;
-  }
-
-  /** Record one request for `key` at `now` unless `limit` requests already fall in the window. */
-  hit(key: string, now: number, windowMs: number, limit: number): RateDecision {
-    const recent = (this.#hits.get(key) ?? []).filter((t) => t > now - windowMs);
-    this.#hits.delete(key);
-    if (recent.length >= limit) {
-      this.#hits.set(key, recent);
-      return { allowed: false, retryAfterMs: recent[0]! + windowMs - now };
-    }
-    recent.push(now);
-    this.#hits.set(key, recent);
-    this.#evict(now, windowMs);
-    return { allowed: true, retryAfterMs: 0 };
-  }
-
-  #evict(now: number, windowMs: number): void {
-    for (const [key, times] of this.#hits) {
-      if (this.#hits.size <= this.#maxKeys && times.some((t) => t > now - windowMs)) break;
-      this.#hits.delete(key);
-    }
-  }
-}
-
-/** The rate-limit key of a sender in a repository: limits are configured per repository. */
-export function senderKey(repoFullName: string, login: string): string {
-  return `${repoFullName.toLowerCase()}#${login.toLowerCase()}`;
+/** The limiter of both modes: the requester's earlier requests, as GitHub shows them. */
+export function githubLimiter(): RequestLimiter {
+  return {
+    async judge(env, ask) {
+      const limit = env.config.policy.requestsPerHour;
+      const now = env.deps.now();
+      const self = await env.deps.identity(env.octokit);
+      const records = await requestHistory(env.octokit, env.repo, self, ask, { ms: HOUR_MS, now }, env.log);
+      const decision = judge(ask.mark, records, limit, HOUR_MS, now);
+      env.log.debug({ requester: ask.requester, earlier: records.length, allowed: decision.allowed }, "hourly limit judged");
+      return decision;
+    },
+  };
 }

@@ -26,7 +26,19 @@ export type StatusView =
   | { readonly kind: "queued"; readonly rows: readonly PlannedTarget[] }
   | { readonly kind: "result"; readonly result: SyncResult; readonly unreported?: readonly string[] }
   | { readonly kind: "run-failed"; readonly conclusion: string | null; readonly reason: string | null }
-  | { readonly kind: "not-started"; readonly reason: string; readonly hint?: string };
+  | { readonly kind: "not-started"; readonly reason: string; readonly hint?: string }
+  | { readonly kind: "blocked"; readonly stage: "record" | "dispatch" | "propose"; readonly problem: SetupText; readonly done: string | null }
+  | { readonly kind: "unreadable"; readonly conclusion: string | null; readonly problem: SetupText };
+
+/** A missing permission or setting, as the status comment explains it (github/setup-problem.ts). */
+export interface SetupText {
+  /** What GitHub refused, e.g. "starting the mirror workflow". */
+  readonly doing: string;
+  /** What is missing, as one clause. */
+  readonly what: string;
+  /** How a maintainer fixes it, as one instruction. */
+  readonly fix: string;
+}
 
 const MAX_SHOWN = 120;
 /** A rejected request lists this many problems, then how many more: a comment holds at most 65,536 characters. */
@@ -143,6 +155,15 @@ function statusText(state: RequestState, view: StatusView): string {
         "",
         `${view.hint ? `${prose(view.hint)} ` : ""}Comment \`/retry\` to try again.`,
       ].join("\n");
+    case "blocked":
+      return blockedText(id, view.stage, view.problem, view.done);
+    case "unreadable":
+      return [
+        `**Mirror request ${id} finished, but its result could not be read.** ${runText(state.run)}`,
+        "",
+        `The run ended with ${view.conclusion ? code(view.conclusion) : "no conclusion"}, so the images were most likely mirrored; ${prose(view.problem.doing)} failed because ${prose(view.problem.what)}. ` +
+          `A maintainer needs to ${prose(view.problem.fix)}, then re-run the run's \`report\` job to report the result here. \`/retry\` is not needed and would not help until then.`,
+      ].join("\n");
     case "run-failed":
       return [
         `**Mirror request ${id} failed before it reported a result.** ${runText(state.run)}`,
@@ -150,6 +171,28 @@ function statusText(state: RequestState, view: StatusView): string {
         `The run ended with ${view.conclusion ? code(view.conclusion) : "no conclusion"}${view.reason ? ` (${prose(view.reason)})` : ""}. Comment \`/retry\` to try again.`,
       ].join("\n");
   }
+}
+
+/** Why a request stopped at a missing permission or setting, what stays done, and whether `/retry` helps. */
+function blockedText(id: string, stage: "record" | "dispatch" | "propose", problem: SetupText, done: string | null): string {
+  const heading =
+    stage === "dispatch"
+      ? `**Mirror request ${id} was recorded but not started:**`
+      : stage === "propose"
+        ? `**Mirror request ${id} could not be proposed for approval:**`
+        : `**Mirror request ${id} could not be started:**`;
+  const left =
+    stage === "dispatch"
+      ? `${done ? `${prose(done)}, but no` : "No"} mirror run was started (a commit by the bot starts none by itself).`
+      : stage === "propose"
+        ? "Nothing was left behind: the pull request's branch was deleted."
+        : "Nothing was committed and nothing was started.";
+  const again = stage === "dispatch" ? "to start the run" : stage === "propose" ? "to propose the images again" : "to try again";
+  return [
+    `${heading} ${prose(problem.doing)} failed because ${prose(problem.what)}.`,
+    "",
+    `${left} A maintainer needs to ${prose(problem.fix)}. After that, comment \`/retry\` ${again}; until then \`/retry\` fails the same way.`,
+  ].join("\n");
 }
 
 function runText(run: RunLink | null): string {

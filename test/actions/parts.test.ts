@@ -3,8 +3,6 @@ import { describe, expect, it } from "vitest";
 import { ActionEnvError, logLevel, readActionEnv } from "../../src/actions/env.js";
 import { appEventName, workflowPath } from "../../src/actions/event.js";
 import { createActionLogger, errorCommand, tokenForms } from "../../src/actions/log.js";
-import { seededStore } from "../../src/actions/rate-limit.js";
-import { HOUR_MS } from "../../src/app/rate-limit.js";
 
 const base = { GITHUB_TOKEN: "ghs_0123456789abcdef", GITHUB_EVENT_NAME: "issues", GITHUB_EVENT_PATH: "/tmp/event.json", GITHUB_RUN_ID: "42" };
 
@@ -56,16 +54,5 @@ describe("logging", () => {
 
   it("keeps an error annotation on one line whatever the message holds", () => {
     expect(errorCommand("50% done\r\n::warning::injected")).toBe("::error title=mirrorbot::50%25 done%0D%0A::warning::injected");
-  });
-});
-
-describe("seededStore", () => {
-  it("refuses the request that would exceed the limit, and says when the oldest leaves the window", () => {
-    const now = Date.parse("2026-03-01T10:00:00Z");
-    const times = [30, 50, 40].map((m) => now - m * 60_000);
-    const store = seededStore("o/r#maya", times);
-    expect(store.hit("o/r#maya", now, HOUR_MS, 4)).toEqual({ allowed: true, retryAfterMs: 0 });
-    expect(store.hit("o/r#maya", now, HOUR_MS, 4)).toEqual({ allowed: false, retryAfterMs: 10 * 60_000 });
-    expect(store.hit("o/r#carl", now, HOUR_MS, 4).allowed).toBe(true);
   });
 });

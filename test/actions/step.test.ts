@@ -13,7 +13,8 @@ import { buildResult, type TaskResult } from "../../src/engine/result.js";
 import { ACTIONS_BOT, eventDir, mirrorDispatchPayload, runnerEnv, runnerPayload } from "../fixtures/actions/events.js";
 import { COMMUNITY, DEFAULT_BRANCH, FULL_NAME, issueComment, issueEvent, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
 import { CONFIG } from "../app/helpers/github.js";
-import { testProbot } from "../app/helpers/probot.js";
+import { testDeps, testProbot } from "../app/helpers/probot.js";
+import { githubLimiter } from "../../src/app/rate-limit.js";
 import { requestState, statusBody } from "../app/helpers/state.js";
 import { buildZip } from "../app/helpers/zip.js";
 import { FakeGitHub, type Call } from "./helpers/fake-github.js";
@@ -61,6 +62,10 @@ async function step(
   payload: Record<string, any>,
   options: { argv?: string[]; apiUrl?: string; runId?: number; workflowRef?: string; extra?: Record<string, string> } = {},
 ): Promise<{ code: number; out: string }> {
+  // GitHub's order of requests comes from the payload: the event happened now, unless the test says when.
+  const at = new Date().toISOString();
+  if (payload.comment && !payload.comment.keepTime) payload.comment.created_at = at;
+  if (eventName === "issues" && payload.issue && !payload.issue.keepTime) payload.issue.created_at = payload.issue.updated_at = at;
   const eventPath = await files.write(eventName, payload);
   const env = runnerEnv({ token: TOKEN, eventName, eventPath, ...options });
   let out = "";
@@ -79,16 +84,21 @@ describe("a /sync comment in Actions mode", () => {
   it("makes exactly the calls the hosted app makes, each with the workflow token", async () => {
     // Hosted: helper-4's Probot with an App installation, fed the webhook payload.
     const hosted = github();
-    const { probot } = await testProbot();
-    await probot.receive({ id: "d1", name: "issue_comment", payload: issueComment({ body: SYNC }) as any });
-    const expected = hosted.calls.filter((c) => !isTokenExchange(c)).map(({ method, path, body }) => ({ method, path, body }));
+    const { probot } = await testProbot(testDeps({ rateLimits: githubLimiter() }));
+    const payload = issueComment({ body: SYNC });
+    payload.comment.created_at = new Date().toISOString();
+    await probot.receive({ id: "d1", name: "issue_comment", payload: payload as any });
+    // Only the hosted app asks who it is (GET /app); Actions mode knows it writes as github-actions[bot].
+    const expected = hosted.calls.filter((c) => !isTokenExchange(c) && c.path !== "/app").map(({ method, path, body }) => ({ method, path, body }));
     hosted.stop();
 
     const actions = github();
     const { code, out } = await step("issue_comment", runnerPayload(issueComment({ body: SYNC })));
 
     expect(code, out).toBe(0);
-    expect(actions.calls.filter((c) => !isRateLimitListing(c)).map(({ method, path, body }) => ({ method, path, body }))).toEqual(expected);
+    const listed = (c: { path: string }) => c.path.replace(/since=[^&]+/, "since=…");
+    expect(actions.calls.map(({ method, path, body }) => ({ method, path: listed({ path }), body }))).toEqual(expected.map((c) => ({ ...c, path: listed(c) })));
+    expect(expected.filter(isRateLimitListing as (c: { method: string; path: string }) => boolean)).toHaveLength(2);
     expect(expected.length).toBeGreaterThan(5);
     expect(new Set(actions.calls.map((c) => c.authorization))).toEqual(new Set([`token ${TOKEN}`]));
     // What the user sees: the line committed, the run dispatched, the queued reply.
@@ -315,8 +325,8 @@ describe("the hourly limit across runs", () => {
 
   it("counts the sender's own /sync comments not answered yet, so a burst of comments cannot pass the limit", async () => {
     const gh = github();
-    // Five runs started together: none has written its status comment yet.
-    for (let n = 0; n < 5; n++) gh.addComment(30 + n, `/sync busybox:1.${n}`, { login: MAINTAINER.login, type: "User" }, n);
+    // Five runs started together, seconds before this one: none has written its status comment yet.
+    for (let n = 0; n < 5; n++) gh.addComment(30 + n, `/sync busybox:1.${n}`, { login: MAINTAINER.login, type: "User" }, (n + 1) / 60);
     gh.addComment(40, "/sync busybox:2", { login: "someone-else", type: "User" }, 1);
 
     const { code, out } = await step("issue_comment", runnerPayload(issueComment({ body: "/sync redis:7" })));
@@ -328,7 +338,7 @@ describe("the hourly limit across runs", () => {
 
   it("counts the author's mirror issues opened just before, so a burst of issues cannot pass the limit either", async () => {
     const gh = github();
-    for (let n = 0; n < 5; n++) gh.addIssue(30 + n, COMMUNITY.login, n);
+    for (let n = 0; n < 5; n++) gh.addIssue(30 + n, COMMUNITY.login, (n + 1) / 60);
     gh.addIssue(40, "someone-else", 1);
     const form = "### Images\n\n```text\nredis:7\n```\n\n### Platform\n\n_No response_\n";
     const payload = runnerPayload(issueEvent({ action: "opened", body: form, sender: COMMUNITY }));
@@ -340,6 +350,27 @@ describe("the hourly limit across runs", () => {
     expect(code, out).toBe(0);
     expect(gh.dispatches).toEqual([]);
     expect(stateOf(gh.comments.find((c) => c.issue === payload.issue.number)!.body)).toMatchObject({ status: "limited", requester: { login: COMMUNITY.login } });
+  });
+
+  it("a burst of six /sync comments from one person, handled at once: five are served, and the one GitHub numbered last is refused", async () => {
+    const gh = github();
+    const at = new Date().toISOString();
+    const burst = [0, 1, 2, 3, 4, 5].map((n) => {
+      const posted = gh.addComment(7, `/sync busybox:1.${n}`, { login: MAINTAINER.login, type: "User" });
+      posted.created_at = posted.updated_at = at;
+      const payload = runnerPayload(issueComment({ body: posted.body, commentId: posted.id }));
+      payload.comment.created_at = at;
+      payload.comment.keepTime = true;
+      return payload;
+    });
+
+    // The runs start in any order; GitHub's numbering decides.
+    const results = await Promise.all([3, 5, 0, 4, 1, 2].map((n) => step("issue_comment", burst[n]!)));
+
+    expect(results.map((r) => r.code), results.map((r) => r.out).join("")).toEqual([0, 0, 0, 0, 0, 0]);
+    const outcome = (n: number) => stateOf(gh.comments.find((c) => c.user.type === "Bot" && c.body.includes(`7-${burst[n]!.comment.id}`))!.body).status;
+    expect([0, 1, 2, 3, 4, 5].map(outcome)).toEqual(["queued", "queued", "queued", "queued", "queued", "limited"]);
+    expect(gh.dispatches.map((d) => d.inputs.images).sort()).toEqual(["busybox:1.0", "busybox:1.1", "busybox:1.2", "busybox:1.3", "busybox:1.4"]);
   });
 
   it("counts only github-actions[bot] comments that start with the marker, not other bots' or quoted state", async () => {

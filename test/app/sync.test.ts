@@ -1,9 +1,9 @@
 /** `/sync` comments: the direct path for maintainers, and every way a request is refused. */
 import nock from "nock";
 import { describe, expect, it } from "vitest";
-import { HOUR_MS, MemoryRateLimitStore, senderKey } from "../../src/app/rate-limit.js";
+import { githubLimiter } from "../../src/app/rate-limit.js";
 import { BOT, FULL_NAME, issueComment, MAINTAINER } from "../fixtures/payloads.js";
-import { api, blockNetwork, comments, CONFIG, config, decoded, imagesFile, launchComment, expectQueued, R, requestReads } from "./helpers/github.js";
+import { api, appIdentity, BOT_USER, blockNetwork, claimedComment, comments, CONFIG, config, decoded, imagesFile, launchComment, expectQueued, R, requestReads } from "./helpers/github.js";
 import { API, testDeps, testProbot } from "./helpers/probot.js";
 import { requestState, statusBody } from "./helpers/state.js";
 
@@ -274,19 +274,34 @@ describe("/sync refused", () => {
     );
   });
 
-  it("replies politely when the sender is over the hourly limit", async () => {
-    const rateLimits = new MemoryRateLimitStore();
+  it("replies politely when the sender is over the hourly limit, counted from GitHub's comments", async () => {
+    const { probot } = await testProbot(testDeps({ rateLimits: githubLimiter() }));
     const now = Date.parse("2026-03-01T10:00:00Z");
-    rateLimits.hit(senderKey(FULL_NAME, MAINTAINER.login), now - 15 * 60_000, HOUR_MS, 2);
-    rateLimits.hit(senderKey(FULL_NAME, MAINTAINER.login), now - 5 * 60_000, HOUR_MS, 2);
-    const { probot } = await testProbot(testDeps({ rateLimits }));
+    const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
+    const earlier = (n: number, minutesAgo: number) => ({
+      id: 800 + n,
+      issue_url: `https://api.github.com${R}/issues/${30 + n}`,
+      body: statusBody(requestState({ request: `${30 + n}-${700 + n}`, issue: 30 + n })),
+      user: BOT_USER,
+      created_at: at(minutesAgo),
+    });
     let reply = "";
     const scope = api();
     config(scope, `${CONFIG}policy:\n  requestsPerHour: 2\n`);
     comments(scope, 7);
-    scope.post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true)).reply(201, { id: 1 });
+    appIdentity(scope)
+      .get(`${R}/issues/comments`)
+      .query(true)
+      .reply(200, [earlier(1, 5), earlier(0, 15)])
+      .get(`${R}/issues`)
+      .query((q) => q.creator === MAINTAINER.login)
+      .reply(200, [])
+      .post(`${R}/issues/7/comments`, (b) => ((reply = b.body), true))
+      .reply(201, { id: 1 });
+    const payload = issueComment({ body: "/sync redis:7" });
+    payload.comment.created_at = at(0);
 
-    await comment(probot, issueComment({ body: "/sync redis:7" }));
+    await comment(probot, payload);
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(reply.split("\n").slice(2).join("\n")).toMatchInlineSnapshot(`
@@ -436,8 +451,8 @@ describe("one request, one run", () => {
       .reply(201, { commit: { sha: "c0ffee", html_url: "u" } })
       .post(`${R}/actions/workflows/mirror.yml/dispatches`, () => (order.push("dispatch"), true))
       .reply(200, { workflow_run_id: 5, run_url: "u", html_url: "https://github.com/x/runs/5" })
-      .post(`${R}/issues/7/comments`, (b) => (order.push(`create ${JSON.parse(/mirrorbot:state (\{.*?\}) -->/.exec(b.body)![1]!).status}`), true))
-      .reply(201, { id: 9001 })
+    claimedComment(scope, 7, 9001, (body) => (order.push(`create ${JSON.parse(/mirrorbot:state (\{.*?\}) -->/.exec(body)![1]!).status}`), true));
+    scope
       .patch(`${R}/issues/comments/9001`, (b) => (order.push(`edit ${JSON.parse(/mirrorbot:state (\{.*?\}) -->/.exec(b.body)![1]!).status}`), true))
       .reply(200, {})
       .post(`${R}/issues/7/labels`)
@@ -450,11 +465,8 @@ describe("one request, one run", () => {
   });
 
   it("a redelivery that finds the request `received` resumes it in the same comment: no second commit, one dispatch, no second count; then it stops", async () => {
-    // Allow one request an hour, and count this one already: a resumed request is not counted again.
-    const rateLimits = new MemoryRateLimitStore();
-    const now = Date.parse("2026-03-01T10:00:00Z");
-    rateLimits.hit(senderKey(FULL_NAME, MAINTAINER.login), now - 60_000, HOUR_MS, 1);
-    const { probot, logs } = await testProbot(testDeps({ rateLimits }));
+    // The limit counted from GitHub: a resumed request passed it already and is not judged again (no listing).
+    const { probot, logs } = await testProbot(testDeps({ rateLimits: githubLimiter() }));
     const received = statusBody(requestState({ status: "received", images: ["redis:7"] }));
     const dispatches: any[] = [];
     let status = "";

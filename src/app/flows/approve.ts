@@ -42,26 +42,17 @@ export async function approveRequest(env: RepoEnv, home: Home, approver: Person,
     return;
   }
   const { state } = pending;
-  if (deps.inflight.has(state.request)) {
-    log.info({ reason: "in-flight", request: state.request }, "request is being handled");
+  // The policy or images.txt may have changed since the request was made; the size was checked then.
+  const images = await readRepoFile(octokit, repo, config.app.imagesFile, env.defaultBranch);
+  const items = state.images.map((text) => ({ text, platforms: [] }));
+  const validation = validateRequest(items, config, images.text, [], { checkSize: false });
+  if (!validation.ok) {
+    log.info({ reason: "invalid", request: state.request }, "approved request no longer validates");
+    await writeStatus(env, home, pending.id, { ...state, status: "rejected" }, { kind: "rejected", problems: validation.problems });
     return;
   }
-  deps.inflight.add(state.request);
-  try {
-    // The policy or images.txt may have changed since the request was made; the size was checked then.
-    const images = await readRepoFile(octokit, repo, config.app.imagesFile, env.defaultBranch);
-    const items = state.images.map((text) => ({ text, platforms: [] }));
-    const validation = validateRequest(items, config, images.text, [], { checkSize: false });
-    if (!validation.ok) {
-      log.info({ reason: "invalid", request: state.request }, "approved request no longer validates");
-      await writeStatus(env, home, pending.id, { ...state, status: "rejected" }, { kind: "rejected", problems: validation.problems });
-      return;
-    }
-    const pr = state.pr;
-    await launchRequest(env, home, state, validation.plan, pending.id, async (commit) => {
-      if (pr !== null) await closePullRequest(octokit, repo, pr, renderApprovedClose(approver.login, home.issue, commit?.url ?? null));
-    });
-  } finally {
-    deps.inflight.delete(state.request);
-  }
+  const pr = state.pr;
+  await launchRequest(env, home, state, validation.plan, pending.id, async (commit) => {
+    if (pr !== null) await closePullRequest(octokit, repo, pr, renderApprovedClose(approver.login, home.issue, commit?.url ?? null));
+  });
 }

@@ -9,8 +9,9 @@ import { dispatchWorkflow, type RunLink } from "../github/dispatch.js";
 import { commitLines, CommitRefusedError, type CommitLink } from "../github/images-file.js";
 import { setStatusLabel, STATUS_LABELS } from "../github/labels.js";
 import { openRequestPullRequest } from "../github/pull-request.js";
-import { writeStatusComment } from "../github/status-comment.js";
-import { commitMessage, pullRequestText, renderStatus, type StatusView } from "../render.js";
+import { setupProblem, type SetupProblem } from "../github/setup-problem.js";
+import { claimStatusComment, writeStatusComment } from "../github/status-comment.js";
+import { code, commitMessage, pullRequestText, renderStatus, type StatusView } from "../render.js";
 import type { RequestPlan } from "../request.js";
 import type { RequestState } from "../state.js";
 
@@ -47,7 +48,8 @@ const REFUSED_HINT =
  *
  * The status comment says `received` before anything is committed, and `queued` as soon as
  * the dispatch is accepted, so a redelivered event finds it and resumes or stops instead of
- * acting twice (docs/app.md, "One request, one run"). Committing again is harmless: lines
+ * acting twice (docs/app.md, "One request, one run"); two deliveries at the same moment are
+ * told apart by their status comments' ids, not by memory. Committing again is harmless: lines
  * already in images.txt are never added twice.
  */
 export async function launchRequest(
@@ -64,13 +66,29 @@ export async function launchRequest(
     return state;
   }
   let recorded: RequestState = { ...state, status: "received", images: plan.lines, pr: null };
-  const id = await writeStatus(env, home, commentId, recorded, { kind: "received" });
+  const id =
+    commentId === null
+      ? await claimStatusComment(octokit, repo, home.issue, state.request, renderStatus(recorded, { kind: "received" }))
+      : await writeStatus(env, home, commentId, recorded, { kind: "received" });
+  if (id === null) {
+    env.log.info({ reason: "in-flight", request: state.request }, "another delivery of this request is handling it");
+    return state;
+  }
   const fail = async (reason: string, err: unknown, hint?: string): Promise<RequestState> => {
     env.log.error({ err, request: state.request }, reason);
     const failed: RequestState = { ...recorded, status: "failed", failed: plan.lines };
     await writeStatus(env, home, id, failed, { kind: "not-started", reason, ...(hint ? { hint } : {}) });
     await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.failed, home.labels);
     return failed;
+  };
+  // A missing permission or setting: say so to the requester, then fail the event so the
+  // operator sees it too (a failing Actions step, an error in the app's log).
+  const blocked = async (problem: SetupProblem, stage: "record" | "dispatch"): Promise<never> => {
+    env.log.error({ err: problem, github: problem.githubMessage, request: state.request }, problem.message);
+    const failed: RequestState = { ...recorded, status: "failed", failed: plan.lines };
+    await writeStatus(env, home, id, failed, { kind: "blocked", stage, problem: problem.text, done: problem.done });
+    await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.failed, home.labels);
+    throw problem;
   };
   let commit: CommitLink | null = null;
   if (plan.newLines.length > 0) {
@@ -86,6 +104,8 @@ export async function launchRequest(
         sleep: deps.sleep,
       }));
     } catch (err) {
+      const problem = setupProblem(err, "commit", deps.runtime);
+      if (problem) return blocked(problem, "record");
       if (err instanceof CommitRefusedError) return fail(err.message, err, REFUSED_HINT);
       return fail(`${config.app.imagesFile} could not be updated: ${apiMessage(err)}`, err);
     }
@@ -104,6 +124,9 @@ export async function launchRequest(
       onAccepted: async () => void (await writeStatus(env, home, id, queued(null), { kind: "queued", rows: plan.rows })),
     });
   } catch (err) {
+    const committed = commit ? `${plan.newLines.map(code).join(", ")} ${plan.newLines.length === 1 ? "was" : "were"} added to ${code(config.app.imagesFile)} (commit ${code(commit.sha.slice(0, 7))})` : null;
+    const problem = setupProblem(err, "dispatch", deps.runtime, committed);
+    if (problem) return blocked(problem, "dispatch");
     return fail(`dispatching ${config.app.workflow} failed: ${apiMessage(err)}`, err);
   }
   const done = queued(run);

@@ -10,13 +10,13 @@ import { runHasEnded } from "../github/dispatch.js";
 import { reply } from "../github/issue.js";
 import { listStatusComments, type StatusComment } from "../github/status-comment.js";
 import { renderNothingToRetry } from "../render.js";
-import { submitRequest } from "./submit.js";
+import { submitRequest, type Submission } from "./submit.js";
 
 /** Why there is nothing to retry, as the reply words it. */
 type Nothing = "none" | "running" | "succeeded";
 
 /** Retry the failed lines of the last dispatched request on `home` as request `request`. */
-export async function retryRequest(env: RepoEnv, home: Home, sender: Person, request: string): Promise<void> {
+export async function retryRequest(env: RepoEnv, home: Home, sender: Person, request: string, asked: Submission["asked"]): Promise<void> {
   const { octokit, repo, log, deps } = env;
   const statuses = await listStatusComments(octokit, repo, home.issue, deps.identity);
   const own = statuses.find((s) => s.state.request === request);
@@ -31,7 +31,7 @@ export async function retryRequest(env: RepoEnv, home: Home, sender: Person, req
   await submitRequest(
     env,
     home,
-    { request, requester: sender, items: lines.map((text) => ({ text, platforms: [] })), problems: [], force: last.state.force, accepted: true },
+    { request, requester: sender, items: lines.map((text) => ({ text, platforms: [] })), problems: [], force: last.state.force, accepted: true, asked },
     statuses,
   );
 }

@@ -8,7 +8,7 @@ import type { Home, Person, RepoEnv } from "../env.js";
 import { readRepoFile } from "../github/images-file.js";
 import { getRole, permits } from "../github/permission.js";
 import { listStatusComments, type StatusComment } from "../github/status-comment.js";
-import { HOUR_MS, senderKey } from "../rate-limit.js";
+import type { RequestAsk } from "../rate-limit.js";
 import { validateRequest, type RequestItem } from "../request.js";
 import { launchRequest, newState, proposeRequest, writeStatus } from "./launch.js";
 
@@ -24,6 +24,8 @@ export interface Submission {
   readonly force?: boolean;
   /** Lines accepted before (a `/retry`): not counted against `policy.maxImagesPerRequest` again. */
   readonly accepted?: boolean;
+  /** Where the request sits in GitHub's order, and the comment or issue that made it, for the hourly limit. */
+  readonly asked: Omit<RequestAsk, "requester">;
 }
 
 /**
@@ -40,39 +42,30 @@ export async function submitRequest(env: RepoEnv, home: Home, submission: Submis
     log.info({ reason: "already-handled", request }, "request already has a status comment");
     return;
   }
-  if (deps.inflight.has(request)) {
-    log.info({ reason: "in-flight", request }, "request is being handled");
+  const state = newState(home, request, requester, submission.force ?? false);
+  const commentId = earlier?.id ?? null;
+  // A resumed request passed the limit when it was received.
+  const limit = config.policy.requestsPerHour;
+  const rate = earlier ? null : await deps.rateLimits.judge(env, { requester: requester.login, ...submission.asked });
+  if (rate && !rate.allowed) {
+    log.info({ reason: "rate-limited", request, sender: requester.login }, "sender is over the hourly limit");
+    await writeStatus(env, home, null, { ...state, status: "limited" }, { kind: "limited", limit, retryAfterMs: rate.retryAfterMs });
     return;
   }
-  deps.inflight.add(request);
-  try {
-    const state = newState(home, request, requester, submission.force ?? false);
-    const commentId = earlier?.id ?? null;
-    // A resumed request was counted when it was received.
-    const limit = config.policy.requestsPerHour;
-    const rate = earlier ? null : deps.rateLimits.hit(senderKey(env.fullName, requester.login), deps.now(), HOUR_MS, limit);
-    if (rate && !rate.allowed) {
-      log.info({ reason: "rate-limited", request, sender: requester.login }, "sender is over the hourly limit");
-      await writeStatus(env, home, null, { ...state, status: "limited" }, { kind: "limited", limit, retryAfterMs: rate.retryAfterMs });
-      return;
-    }
-    if (earlier) log.info({ reason: "resume", request }, "request was received but not dispatched; resuming");
-    const images = await readRepoFile(octokit, repo, config.app.imagesFile, env.defaultBranch);
-    const validation = validateRequest(submission.items, config, images.text, submission.problems, { checkSize: !submission.accepted });
-    if (!validation.ok) {
-      log.info({ reason: "invalid", request, problems: validation.problems.length }, "request rejected");
-      await writeStatus(env, home, commentId, { ...state, status: "rejected" }, { kind: "rejected", problems: validation.problems });
-      return;
-    }
-    const { plan } = validation;
-    const direct = await mayCommit(env, [requester, ...(submission.editor ? [submission.editor] : [])]);
-    if (direct || plan.newLines.length === 0) {
-      await launchRequest(env, home, state, plan, commentId);
-    } else {
-      await proposeRequest(env, home, state, plan, commentId);
-    }
-  } finally {
-    deps.inflight.delete(request);
+  if (earlier) log.info({ reason: "resume", request }, "request was received but not dispatched; resuming");
+  const images = await readRepoFile(octokit, repo, config.app.imagesFile, env.defaultBranch);
+  const validation = validateRequest(submission.items, config, images.text, submission.problems, { checkSize: !submission.accepted });
+  if (!validation.ok) {
+    log.info({ reason: "invalid", request, problems: validation.problems.length }, "request rejected");
+    await writeStatus(env, home, commentId, { ...state, status: "rejected" }, { kind: "rejected", problems: validation.problems });
+    return;
+  }
+  const { plan } = validation;
+  const direct = await mayCommit(env, [requester, ...(submission.editor ? [submission.editor] : [])]);
+  if (direct || plan.newLines.length === 0) {
+    await launchRequest(env, home, state, plan, commentId);
+  } else {
+    await proposeRequest(env, home, state, plan, commentId);
   }
 }
 

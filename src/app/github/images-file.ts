@@ -2,12 +2,16 @@
  * Read images.txt and commit lines to it through the contents API. A commit names the blob
  * sha it read; when someone else committed in between (409 "does not match", 422 "is at X
  * but expected Y", or 422 for a file created meanwhile) the file is read again, the lines
- * re-applied and the commit retried after a short jittered pause, a bounded number of times.
+ * re-applied and the commit retried after a jittered pause, a bounded number of times.
+ * Every read waits first for the client's write slot (github/write-slot.ts), so Probot's
+ * write throttle cannot hold the write a second after its read: the window in which another
+ * writer can win is one round trip, and the jitter spreads the writers that collided.
  * Any other 409/422 (a protected branch, a ruleset) is final: retrying cannot fix it. Lines
  * already present are never added twice.
  */
 import { addEntries } from "../../domain/images-file.js";
 import { apiMessage, httpStatus, NO_RETRY, type Octokit, type Repo } from "./client.js";
+import { untilWriteSlot } from "./write-slot.js";
 
 /** The text of a file at a ref, and its blob sha (null when the file does not exist). */
 export interface FileSnapshot {
@@ -30,8 +34,13 @@ export class CommitRefusedError extends Error {}
 /** GitHub's messages for a write that lost a race; any other 409/422 is a refusal. */
 const CONFLICT_MESSAGES = [/ does not match /, /\bis at [0-9a-f]+ but expected [0-9a-f]+/, /"sha" wasn't supplied/];
 
-/** Longest pause before the first retry; each later one may wait twice as long. */
-const BACKOFF_BASE_MS = 250;
+/**
+ * Longest pause before the first retry; each later one may wait twice as long, up to
+ * BACKOFF_CAP_MS. A second, because a write on GitHub takes a few hundred milliseconds: the
+ * writers that collided must spread over several of those windows.
+ */
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_CAP_MS = 16_000;
 
 /** True when `err` says someone else changed the file or branch first (worth a retry). */
 export function isCommitConflict(err: unknown): boolean {
@@ -44,10 +53,10 @@ export function isCommitConflict(err: unknown): boolean {
 /**
  * The pause before retry number `attempt` (1-based): full jitter over an exponential cap, so
  * writers that collided do not collide again in step.
- * @example backoffMs(2, () => 0.5) // 250 (half of the 500 ms cap)
+ * @example backoffMs(2, () => 0.5) // 1000 (half of the 2 s cap)
  */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  return Math.floor(random() * BACKOFF_BASE_MS * 2 ** (attempt - 1));
+  return Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)));
 }
 
 /** Read `path` at `ref` (a branch, tag or sha); a missing file reads as empty. */
@@ -86,6 +95,8 @@ export async function commitLines(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (attempt > 1) await sleep(backoffMs(attempt - 1));
+    const wait = untilWriteSlot(octokit);
+    if (wait > 0) await sleep(wait);
     const current = await readRepoFile(octokit, repo, path, branch);
     const { text, added } = addEntries(current.text, [...lines]);
     if (added.length === 0) return { added, commit: null };

@@ -3,7 +3,7 @@
  * Only comments that START with the marker and were written by the app's own account count:
  * anyone (another bot included) can write a marker into a comment of their own.
  */
-import { MARKER_PREFIX, readState, type RequestState, stateComment } from "../state.js";
+import { MARKER_PREFIX, readState, requestMarker, type RequestState, stateComment } from "../state.js";
 import type { Octokit, Repo } from "./client.js";
 import { writtenBy, type IdentitySource } from "./identity.js";
 
@@ -73,4 +73,22 @@ export async function writeStatusComment(
   }
   const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issue, body });
   return data.id;
+}
+
+/**
+ * Post the first status comment of `request` and make sure it is the only one: two deliveries
+ * of the same event (a redelivery, two replicas) may both get here, and GitHub's comment ids
+ * decide which goes on. The loser deletes its comment. Returns the winner's comment id when
+ * it is ours, null when another delivery got there first.
+ */
+export async function claimStatusComment(octokit: Octokit, repo: Repo, issue: number, request: string, body: string): Promise<number | null> {
+  const { data: mine } = await octokit.rest.issues.createComment({ ...repo, issue_number: issue, body });
+  const marker = requestMarker(request);
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repo, issue_number: issue, per_page: 100 });
+  const first = comments
+    .filter((c) => c.user?.login === mine.user?.login && c.body?.startsWith(marker))
+    .reduce<number>((low, c) => Math.min(low, c.id), mine.id);
+  if (first === mine.id) return mine.id;
+  await octokit.rest.issues.deleteComment({ ...repo, comment_id: mine.id });
+  return null;
 }

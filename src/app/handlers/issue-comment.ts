@@ -30,14 +30,17 @@ export function onIssueComment(deps: AppDeps) {
     const home: Home = { issue: issue.number, kind: issue.pull_request ? "pull" : "issue", labels: labelNames(issue.labels) };
     const person = { login: sender.login, id: sender.id };
     const request = `${issue.number}-${comment.id}`;
+    // GitHub's order of requests, for the hourly limit: when the comment was made, then its id.
+    const asked = { mark: { at: Date.parse(comment.created_at), order: comment.id }, comment: comment.id };
     if (first.kind === "approve") return approveRequest(env, home, person, first.request ?? null);
-    if (first.kind === "retry") return retryRequest(env, home, person, request);
+    if (first.kind === "retry") return retryRequest(env, home, person, request, asked);
     const syncs = commands.filter((c): c is SyncCommand => c.kind === "sync");
     await submitRequest(env, home, {
       request,
       requester: person,
       items: syncs.flatMap((c) => c.images.map((text) => ({ text, platforms: c.platforms }))),
       problems: syncs.flatMap((c) => c.problems),
+      asked,
     });
   };
 }

@@ -49,6 +49,8 @@ export function onIssue(deps: AppDeps) {
       ...(sender.id !== author.id ? { editor: { login: sender.login, id: sender.id } } : {}),
       items: form.images.map((text) => ({ text, platforms: form.platforms })),
       problems: [],
+      // An opened issue is placed where it was created; an edit, when it was made.
+      asked: { mark: { at: Date.parse(context.payload.action === "opened" ? issue.created_at : issue.updated_at), order: issue.id }, issue: issue.number },
     });
   };
 }

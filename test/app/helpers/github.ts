@@ -103,14 +103,30 @@ export function comments(scope: nock.Scope, issue: number, list: ListedComment[]
   return candidate && !identityKnown ? appIdentity(scope) : scope;
 }
 
+/** The app's bot user, as GitHub names the author of the comments the app writes. */
+export const BOT_USER = { login: `${APP.slug}[bot]`, type: "Bot" } as const;
+
+/**
+ * The first status comment of a request: created (answered with `id`), then the issue's
+ * comments listed again, showing it as the only one, so the app knows no other delivery of
+ * the same event got there first.
+ */
+export function claimedComment(scope: nock.Scope, issue: number, id: number, match: (body: string) => boolean = () => true): nock.Scope {
+  let posted = "";
+  return scope
+    .post(`${R}/issues/${issue}/comments`, (b) => match(b.body) && ((posted = b.body), true))
+    .reply(201, { id, user: BOT_USER })
+    .get(`${R}/issues/${issue}/comments`)
+    .query({ per_page: "100" })
+    .reply(200, () => [{ id, body: posted, user: BOT_USER, performed_via_github_app: null }]);
+}
+
 /**
  * A launch's status comment on `issue`: created first saying `received` (answered with `id`),
  * then edited `edits` times (queued, or failed); `edited` sees each new body.
  */
 export function launchComment(scope: nock.Scope, issue: number, id: number, edited: (body: string) => void = () => {}, edits = 1): nock.Scope {
-  return scope
-    .post(`${R}/issues/${issue}/comments`, (b) => b.body.includes('"status":"received"') && b.body.includes("was received.**"))
-    .reply(201, { id })
+  return claimedComment(scope, issue, id, (body) => body.includes('"status":"received"') && body.includes("was received.**"))
     .patch(`${R}/issues/comments/${id}`, (b) => (edited(b.body), true))
     .times(edits)
     .reply(200, {});

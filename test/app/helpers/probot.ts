@@ -7,7 +7,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { Probot, ProbotOctokit, type Logger } from "probot";
 import { createApp } from "../../../src/app/app.js";
 import type { AppDeps } from "../../../src/app/env.js";
-import { MemoryRateLimitStore } from "../../../src/app/rate-limit.js";
+import type { RequestLimiter } from "../../../src/app/rate-limit.js";
 
 export const API = "https://api.github.com";
 export const WEBHOOK_SECRET = "test-webhook-secret";
@@ -51,15 +51,17 @@ export function recordingLogger(records: LogRecord[], bindings: Record<string, u
   return logger as unknown as Logger;
 }
 
-/** Dependencies for tests: no sleeping, a fixed clock, a fresh rate-limit store. */
+/** A limiter that allows every request without an API call; tests of the limit pass `githubLimiter()`. */
+export const UNLIMITED: RequestLimiter = { judge: async () => ({ allowed: true, retryAfterMs: 0 }) };
+
+/** Dependencies for tests: no sleeping, a fixed clock, no hourly limit (see UNLIMITED). */
 export function testDeps(overrides: Partial<AppDeps> = {}): Partial<AppDeps> {
   return {
     sleep: async () => {},
     now: () => Date.parse("2026-03-01T10:00:00Z"),
-    rateLimits: new MemoryRateLimitStore(),
+    rateLimits: UNLIMITED,
     runSearch: { attempts: 3, intervalMs: 0 },
     commitAttempts: 4,
-    inflight: new Set(),
     ...overrides,
   };
 }
