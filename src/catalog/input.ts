@@ -4,7 +4,7 @@
  * that reads the index can add `platforms`), plus where the run can be seen.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { syncResultSchema, taskResultSchema } from "../engine/result.js";
 
@@ -58,25 +58,37 @@ export function runInput(json: unknown, file: string, repository: string | null,
 
 /**
  * Read result files: each path is a result.json or a directory searched for them (depth-bounded).
- * A result under a directory whose name is a run id (`runs/123/result.json`) links to that run
- * of `repository`.
+ * A result under a directory named by a run id (`runs/123/result.json`, or a shard's
+ * `runs/123/shard-2/result.json`) links to that run of `repository`.
  */
-export async function readResults(paths: readonly string[], options: { repository: string | null }): Promise<RunInput[]> {
-  const files: string[] = [];
-  for (const path of paths) files.push(...(await resultFiles(path, 4)));
+export async function readResults(paths: readonly string[], options: { repository: string | null; root?: string }): Promise<RunInput[]> {
+  const files: { file: string; root: string }[] = [];
+  for (const path of paths) files.push(...(await resultFilesOf(path)).map((f) => ({ ...f, root: options.root ?? f.root })));
   const runs: RunInput[] = [];
-  for (const file of files) {
+  for (const { file, root } of files) {
     let json: unknown;
     try {
       json = JSON.parse(await readFile(file, "utf8"));
     } catch (err) {
       throw new ResultFileError(file, err instanceof SyntaxError ? `not JSON: ${err.message}` : `cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
     }
-    const dirName = basename(dirname(file));
-    const runId = /^[0-9]{1,20}$/.test(dirName) ? dirName : null;
-    runs.push(runInput(json, file, options.repository, runId));
+    runs.push(runInput(json, file, options.repository, runIdOf(file, root)));
   }
   return runs;
+}
+
+/** The result files under `path` (or `path` itself), each with the directory its run id is looked for up to. */
+export async function resultFilesOf(path: string): Promise<{ file: string; root: string }[]> {
+  return (await resultFiles(path, 4)).map((file) => ({ file, root: resolve(path) }));
+}
+
+/** The nearest directory between the file and `root` named by a run id: runs/123/result.json, runs/123/shard-2/result.json. */
+function runIdOf(file: string, given: string): string | null {
+  const root = resolve(file) === given ? dirname(given) : given;
+  for (let dir = dirname(resolve(file)); dir.length >= root.length && dir !== dirname(dir); dir = dirname(dir)) {
+    if (/^[0-9]{1,20}$/.test(basename(dir))) return basename(dir);
+  }
+  return null;
 }
 
 async function resultFiles(path: string, depth: number): Promise<string[]> {
