@@ -6,9 +6,10 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ZodError } from "zod";
-import { catalogueDecision, type Visibility } from "../catalog/enabled.js";
+import { catalogueDecision, pagesUrl, type Visibility } from "../catalog/enabled.js";
 import { readResults, ResultFileError, resultFilesOf, type RunInput } from "../catalog/input.js";
 import { mergeRuns } from "../catalog/merge.js";
+import { fetchPreviousCatalog, PreviousCatalogError } from "../catalog/previous.js";
 import { type Catalog, httpUrlSchema, parseCatalog } from "../catalog/schema.js";
 import { writeSite } from "../catalog/site.js";
 import { ConfigError, loadConfig } from "../domain/config.js";
@@ -24,6 +25,11 @@ Options:
                          A result under a directory named by a run id (runs/123/result.json)
                          links to that run of --repository
   -p, --previous FILE    the catalog.json of the last build, to merge into [start empty]
+      --previous-from-pages
+                         fetch the previous catalog.json from the Pages site instead:
+                         catalog.url, else https://<owner>.github.io/<repo>/ of
+                         $GITHUB_REPOSITORY (a site that is not there yet starts empty)
+      --decide           only print "enabled=true" or "enabled=false" (for $GITHUB_OUTPUT)
   -o, --out DIR          where to write the site
       --repository URL   the repository, e.g. https://github.com/octo/mirror, for the request
                          and run links [$GITHUB_SERVER_URL/$GITHUB_REPOSITORY when set]
@@ -39,6 +45,8 @@ unusable (nothing written), 2 usage or config error.`;
 const options = {
   results: { type: "string", short: "r", multiple: true },
   previous: { type: "string", short: "p" },
+  "previous-from-pages": { type: "boolean" },
+  decide: { type: "boolean" },
   out: { type: "string", short: "o" },
   repository: { type: "string" },
   visibility: { type: "string" },
@@ -93,7 +101,7 @@ async function readAll(paths: readonly string[], repository: string | null, skip
 }
 
 /** Run `mirrorbot catalog` with the arguments after "catalog". */
-export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJS.ProcessEnv = process.env, fetchImpl: typeof fetch = fetch): Promise<number> {
   const io = resolveIo(ioArg);
   return withUsage("catalog", io, async () => {
     const { values } = parseCommandArgs(argv, options, 0);
@@ -101,11 +109,15 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       writeLine(io.stdout, usage);
       return EXIT.ok;
     }
-    if (values.out === undefined) throw new UsageError("missing --out DIR");
-    if (values.results === undefined || values.results.length === 0) throw new UsageError("missing --results PATH");
     const visibility = values.visibility ?? null;
     if (visibility !== null && !(VISIBILITIES as readonly string[]).includes(visibility)) {
       throw new UsageError(`--visibility: expected one of ${VISIBILITIES.join(", ")}, got ${JSON.stringify(visibility)}`);
+    }
+    if (!values.decide) {
+      if (values.out === undefined) throw new UsageError("missing --out DIR");
+      if (values.results === undefined || values.results.length === 0) throw new UsageError("missing --results PATH");
+      if (values.previous !== undefined && values["previous-from-pages"]) throw new UsageError("--previous and --previous-from-pages exclude each other");
+      if (values["previous-from-pages"] && !env.GITHUB_REPOSITORY) throw new UsageError("--previous-from-pages needs $GITHUB_REPOSITORY (owner/name)");
     }
     const repository = repositoryUrl(values.repository, env);
     let config;
@@ -117,13 +129,23 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       return EXIT.usage;
     }
     const decision = catalogueDecision(config.catalog, visibility as Visibility);
+    if (values.decide) {
+      writeLine(io.stdout, `enabled=${decision.enabled}`);
+      writeLine(io.stderr, `The catalogue is ${decision.enabled ? "on" : "off"}: ${decision.reason}.`);
+      return EXIT.ok;
+    }
+    if (values.out === undefined || values.results === undefined) return EXIT.usage; // checked above
     if (!decision.enabled) {
       writeLine(io.stdout, `The catalogue is off: ${decision.reason}. Nothing written.`);
       return EXIT.ok;
     }
     try {
       const paths = values.results.map((p) => resolve(io.cwd, p));
-      const previous = values.previous === undefined ? null : await readPrevious(resolve(io.cwd, values.previous));
+      const previous = values["previous-from-pages"]
+        ? await fetchPreviousCatalog(pagesUrl(config.catalog.url, env.GITHUB_REPOSITORY ?? ""), { fetch: fetchImpl })
+        : values.previous === undefined
+          ? null
+          : await readPrevious(resolve(io.cwd, values.previous));
       const runs = await readAll(paths, repository, values["skip-invalid"] ?? false, io);
       const catalog = mergeRuns(previous, runs, { now: new Date(), repository });
       const out = resolve(io.cwd, values.out);
@@ -132,8 +154,9 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       writeLine(io.stdout, `Catalogue: ${s.images} image${s.images === 1 ? "" : "s"} (${s.fresh} fresh, ${s.behind} behind, ${s.failed} failed) from ${runs.length} result file${runs.length === 1 ? "" : "s"}${previous ? " and the previous catalogue" : ""}; wrote index.html, catalog.json and badge.svg to ${values.out}`);
       return EXIT.ok;
     } catch (err) {
-      if (!(err instanceof ResultFileError)) throw err;
-      writeLine(io.stderr, `mirrorbot catalog: ${err.message}; nothing written`);
+      if (!(err instanceof ResultFileError || err instanceof PreviousCatalogError)) throw err;
+      const keep = err instanceof PreviousCatalogError ? ", so the deployed catalogue keeps every image it has" : "";
+      writeLine(io.stderr, `mirrorbot catalog: ${err.message}; nothing written${keep}`);
       return EXIT.findings;
     }
   });

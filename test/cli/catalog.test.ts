@@ -87,6 +87,36 @@ describe("mirrorbot catalog", () => {
     expect(prev.stderr).toContain("previous.json: not a catalog.json this version reads: version:");
   });
 
+  it("reads the previous catalogue back from the Pages site; a site not there yet starts empty, a failure stops", async () => {
+    const dir = await workdir({ "runs/5/result.json": second, "prev/result.json": first });
+    expect((await catalog(dir, ["-r", "prev/result.json", "-o", "deployed"])).code).toBe(0);
+    const deployed = await readFile(join(dir, "deployed/catalog.json"), "utf8");
+    const asked: string[] = [];
+    const pages = (status: number, body = deployed): typeof fetch =>
+      (async (url: string | URL) => {
+        asked.push(String(url));
+        return new Response(status === 200 ? body : "not found", { status });
+      }) as typeof fetch;
+    const env = { GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "Octo/mirror" };
+    const build = (f: typeof fetch) => runCommand((a, io) => run(a, io, env, f), dir, ["-r", "runs", "-o", "site", "--previous-from-pages"]);
+
+    expect((await build(pages(200))).stdout).toContain("Catalogue: 2 images (2 fresh, 0 behind, 0 failed) from 1 result file and the previous catalogue");
+    expect(asked[0]).toMatch(/^https:\/\/octo\.github\.io\/mirror\/catalog\.json\?t=\d+$/);
+    expect((await build(pages(404))).stdout).toContain("Catalogue: 1 image (1 fresh, 0 behind, 0 failed) from 1 result file;");
+    const failed = await build(pages(503));
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toBe(
+      "mirrorbot catalog: https://octo.github.io/mirror/catalog.json: HTTP 503 fetching the deployed catalogue; nothing written, so the deployed catalogue keeps every image it has\n",
+    );
+    expect((await build(pages(200, "<html>"))).code).toBe(1);
+  });
+
+  it("--decide prints whether the catalogue is on, for the workflow", async () => {
+    const dir = await workdir({});
+    expect(await catalog(dir, ["--decide", "--visibility", "public"])).toEqual({ code: 0, stdout: "enabled=true\n", stderr: "The catalogue is on: the repository is public (catalog.enabled: auto).\n" });
+    expect((await catalog(dir, ["--decide", "--visibility", "private"])).stdout).toBe("enabled=false\n");
+  });
+
   it("is listed by mirrorbot --help", async () => {
     const out = await runCommand((a, io) => main(a, io), process.cwd(), ["--help"]);
     expect(out.stdout).toContain("  catalog  build the catalogue site (index.html, catalog.json, badge) from result files\n");
