@@ -104,7 +104,8 @@ async function report(env: RepoEnv, status: StatusComment, run: FinishedRun, oth
   const ok = failedList.length === 0 && download.result.summary.failed === 0;
   const next: RequestState = { ...base, status: ok ? "done" : "failed", failed: failedList };
   const unreported = base.images.filter((line) => tasksOf(line, download.result).length === 0);
-  await writeStatus(env, home, status.id, next, { kind: "result", result: download.result, unreported });
+  const catalogUrl = config.catalog.enabled !== false ? config.catalog.url : null;
+  await writeStatus(env, home, status.id, next, { kind: "result", result: download.result, unreported, catalogUrl });
   const label = ok ? labelAfterDone(others) : STATUS_LABELS.failed;
   await setStatusLabel(octokit, repo, home.issue, label, home.labels);
   // Close only when nothing else on the issue is pending or failed.
