@@ -179,7 +179,8 @@ describe("the catalogue page in Chromium", { timeout: 120_000 }, () => {
     expect(titles.sort()).toEqual([HOSTILE.scriptSource, HOSTILE.imgSource, HOSTILE.jsSource, "docker.io/evil/<U+202E>gnp.exe<U+202C>:1", "evil/previous:1"].sort());
     // Draw every row, so each hostile string has been rendered.
     await setSearch("");
-    while (await page.isVisible("#more")) await page.click("#more");
+    // In the page, in one go: scrolling to the button would also draw rows (the observer).
+    await page.evaluate(`(() => { const more = document.getElementById("more"); for (let n = 0; !more.hidden && n < 1000; n++) more.click(); })()`);
     expect(await page.locator("article.row").count()).toBe(TOTAL);
     expect(await pwned()).toBeNull();
     expect(dialogs).toEqual([]);
