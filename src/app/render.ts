@@ -11,6 +11,7 @@ import type { ImageEntry } from "../domain/images-file.js";
 import type { PlannedTarget } from "../domain/naming.js";
 import { formatPlatform } from "../domain/platform.js";
 import { parseReference } from "../domain/reference.js";
+import { rowLink } from "../catalog/row-id.js";
 import { noAutolinks } from "../engine/markdown.js";
 import type { SyncResult, TaskResult } from "../engine/result.js";
 import type { RunLink } from "./github/dispatch.js";
@@ -24,7 +25,7 @@ export type StatusView =
   | { readonly kind: "awaiting-approval"; readonly prUrl: string; readonly rows: readonly PlannedTarget[] }
   | { readonly kind: "received" }
   | { readonly kind: "queued"; readonly rows: readonly PlannedTarget[] }
-  | { readonly kind: "result"; readonly result: SyncResult; readonly unreported?: readonly string[] }
+  | { readonly kind: "result"; readonly result: SyncResult; readonly unreported?: readonly string[]; readonly catalogUrl?: string | null }
   | { readonly kind: "run-failed"; readonly conclusion: string | null; readonly reason: string | null }
   | { readonly kind: "not-started"; readonly reason: string; readonly hint?: string }
   | { readonly kind: "blocked"; readonly stage: "record" | "dispatch" | "propose"; readonly problem: SetupText; readonly done: string | null }
@@ -148,7 +149,7 @@ function statusText(state: RequestState, view: StatusView): string {
         targetTable(view.rows),
       ].join("\n");
     case "result":
-      return resultText(state, view.result, view.unreported ?? []);
+      return resultText(state, view.result, view.unreported ?? [], view.catalogUrl ?? null);
     case "not-started":
       return [
         `**Mirror request ${id} could not be started:** ${prose(view.reason)}.`,
@@ -238,7 +239,16 @@ function capped<T>(items: readonly T[], limit: number, render: (item: T) => stri
   return items.length > limit ? [...lines, more(items.length - limit)] : lines;
 }
 
-function resultText(state: RequestState, result: SyncResult, unreported: readonly string[]): string {
+/** An image's cell: a link to its row on the catalogue page when there is one. */
+function imageCell(task: TaskResult, catalogUrl: string | null): string {
+  const label = cell(sourceNames(task).label);
+  if (catalogUrl === null) return label;
+  // Parentheses would end a Markdown link's address; encodeURIComponent leaves them.
+  const href = rowLink(catalogUrl, task.source, task.platform).replace(/[()]/g, (c) => (c === "(" ? "%28" : "%29"));
+  return `[${label}](${href})`;
+}
+
+function resultText(state: RequestState, result: SyncResult, unreported: readonly string[], catalogUrl: string | null): string {
   const { summary } = result;
   // The app's verdict (every requested line mirrored), not the run's own count alone.
   const heading = state.status === "done" ? "is done" : "finished with failures";
@@ -254,7 +264,7 @@ function resultText(state: RequestState, result: SyncResult, unreported: readonl
         const digest = task.targetDigest ?? task.sourceDigest;
         const ok = task.status !== "failed";
         return [
-          `| ${cell(sourceNames(task).label)} | ${cell(task.target)} | ${STATUS_WORDS[task.status]} | ${ok && digest ? cell(shortDigest(digest)) : "-"} | ${ok && task.size !== null ? formatSize(task.size) : "-"} |`,
+          `| ${imageCell(task, catalogUrl)} | ${cell(task.target)} | ${STATUS_WORDS[task.status]} | ${ok && digest ? cell(shortDigest(digest)) : "-"} | ${ok && task.size !== null ? formatSize(task.size) : "-"} |`,
         ];
       },
       (n) => `| … and ${n} more | | | | |`,

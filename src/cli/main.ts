@@ -13,6 +13,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   check: { summary: "check images.txt: syntax, names, collisions, policy", load: () => import("./check.js") },
   plan: { summary: "show the target reference of every entry", load: () => import("./plan.js") },
   sync: { summary: "copy images to the targets, skipping what is up to date", load: () => import("./sync.js") },
+  catalog: { summary: "build the catalogue site (index.html, catalog.json, badge) from result files", load: () => import("./catalog.js") },
   schema: { summary: "print the JSON Schema of .github/mirrorbot.yml", load: () => import("./schema.js") },
 };
 

@@ -292,6 +292,22 @@ const appSchema = z
   })
   .describe("behaviour of the GitHub App");
 
+const catalogSchema = z
+  .strictObject({
+    enabled: z
+      .union([z.literal("auto"), z.boolean()], {
+        error: (iss) => `expected "auto", true or false, got ${kindOf(iss.input)}`,
+      })
+      .default("auto")
+      .describe('publish the catalogue page (docs/catalogue.md); "auto": in a public repository only, because a Pages site is public on most plans'),
+    url: z
+      .url({ protocol: /^https?$/, error: (iss) => `expected the page's http(s) address such as "https://octo.github.io/mirror/", got ${quote(iss.input)}` })
+      .nullable()
+      .default(null)
+      .describe("the page's address when it is not https://<owner>.github.io/<repo>/ (a custom domain); when set, the bot's replies link each image's row"),
+  })
+  .describe("the catalogue page on GitHub Pages: every mirrored image, how fresh it is, how to pull it");
+
 const configObject = z
   .strictObject({
     $schema: z.string().optional().describe("JSON Schema for editors; ignored by mirrorbot"),
@@ -336,6 +352,7 @@ const configObject = z
     engine: engineSchema.prefault({}),
     notify: z.array(notifySchema).default([]).describe("webhooks told about sync results"),
     app: appSchema.prefault({}),
+    catalog: catalogSchema.prefault({}),
   })
   .describe("mirrorbot configuration (.github/mirrorbot.yml)");
 
@@ -347,6 +364,8 @@ export type PolicyConfig = Config["policy"];
 export type SourceConfig = Config["sources"][number];
 /** One webhook. */
 export type NotifyConfig = Config["notify"][number];
+/** The catalogue page's settings. */
+export type CatalogConfig = Config["catalog"];
 
 /** The schema of `.github/mirrorbot.yml`; parse with {@link validateConfig} for readable errors. */
 export const configSchema: z.ZodType<Config> = configObject;

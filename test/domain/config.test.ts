@@ -43,6 +43,7 @@ describe("parseConfig defaults", () => {
       engine: { concurrency: "auto", retries: 3 },
       notify: [],
       app: { closeIssueOnSuccess: true, workflow: "mirror.yml", imagesFile: "images.txt" },
+      catalog: { enabled: "auto", url: null },
     });
   });
 

@@ -117,7 +117,8 @@ async function report(env: RepoEnv, status: StatusComment, run: FinishedRun, oth
   const ok = failedList.length === 0 && download.result.summary.failed === 0;
   const next: RequestState = { ...base, status: ok ? "done" : "failed", failed: failedList };
   const unreported = base.images.filter((line) => tasksOf(line, download.result).length === 0);
-  await writeStatus(env, home, status.id, next, { kind: "result", result: download.result, unreported });
+  const catalogUrl = config.catalog.enabled !== false ? config.catalog.url : null;
+  await writeStatus(env, home, status.id, next, { kind: "result", result: download.result, unreported, catalogUrl });
   // A failure that a later request mirrored no longer keeps the issue open or labelled failed.
   const superseded = ok ? supersededBy(next, status.id, others) : [];
   for (const old of superseded) await markSuperseded(octokit, repo, old, base.request);

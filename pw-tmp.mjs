@@ -1,0 +1,14 @@
+import { chromium } from "playwright-core";
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+const srv = createServer(async (req, res) => { const p = new URL(req.url, "http://x").pathname; const f = p === "/" ? "index.html" : p.slice(1); try { const b = await readFile("/tmp/i14fx/site/" + f); res.writeHead(200, {"content-type": f.endsWith(".svg") ? "image/svg+xml" : f.endsWith(".json") ? "application/json" : "text/html; charset=utf-8"}); res.end(b);} catch { res.writeHead(404); res.end(); } });
+await new Promise(r => srv.listen(0, "127.0.0.1", r));
+const b = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+const p = await b.newPage({ viewport: { width: 1280, height: 900 } });
+p.on("console", m => console.log("console:", m.type(), m.text()));
+p.on("pageerror", e => console.log("pageerror:", e.message));
+await p.goto(`http://127.0.0.1:${srv.address().port}/`);
+await p.waitForSelector("html[data-ready=true]");
+console.log(await p.textContent("#count"), await p.textContent("#summary"));
+await p.screenshot({ path: "/tmp/i14fx/shot.png" });
+await b.close(); srv.close();
