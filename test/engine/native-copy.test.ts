@@ -45,7 +45,11 @@ async function tokenDigest(tokens: TokenServer, reg: RunningRegistry, repo: stri
   return res.status === 200 ? res.headers.get("docker-content-digest") : null;
 }
 
-describe("mirrorbot sync with other registries", () => {
+// Both copiers on the same cases: the native one (the default) and skopeo, per target.
+describe.each([
+  { copier: "native", targetYaml: [] },
+  { copier: "skopeo", targetYaml: ["copier: skopeo"] },
+])("mirrorbot sync with other registries, copier $copier", ({ copier, targetYaml }) => {
   it("copies between auth.token registries, and a blob download redirected to another origin never carries the credentials", async () => {
     const users = { puller: "pull-Secret-77", pusher: "push-Secret-88" };
     const tokens = later(await startTokenServer({ users }));
@@ -64,6 +68,7 @@ describe("mirrorbot sync with other registries", () => {
       sources: [{ host: cdn.host, credentials: { usernameEnv: "SOURCE_USER", passwordEnv: "SOURCE_PASSWORD" } }],
       lines: images.map((i) => `${cdn.host}/${i.repo}:${i.tag}`),
       env,
+      targetYaml,
     });
     expect(out.stdout).toMatch(/^done: 3 copied, 0 skipped, 0 failed/m);
     expect(out.code).toBe(0);
@@ -75,6 +80,9 @@ describe("mirrorbot sync with other registries", () => {
     expect(tokens.requests.filter((r) => r.status !== 200)).toEqual([]);
     expect(tokens.requests.some((r) => r.account === "puller" && r.granted.includes("repository:library/nginx:pull"))).toBe(true);
     expect(tokens.requests.some((r) => r.account === "pusher" && r.granted.some((g) => g.startsWith("repository:mirror/library_nginx:") && g.includes("push")))).toBe(true);
+    // The configured copier fetched the blobs (skopeo names itself in its user agent).
+    const agents = new Set(cdn.requests.filter((r) => r.kind === "blob-get").map((r) => (/skopeo/i.test(String(r.headers["user-agent"])) ? "skopeo" : "native")));
+    expect([...agents]).toEqual([copier]);
     // Blob bytes came from the other origin, and nothing that authenticates went there.
     expect(cdn.count("redirect")).toBeGreaterThan(0);
     expect(origin.requests.length).toBeGreaterThanOrEqual(cdn.count("redirect"));
@@ -96,6 +104,7 @@ describe("mirrorbot sync with other registries", () => {
       targetHost: dst.host,
       sources: [{ host: src.host }],
       lines: [`${src.host}/charts/podinfo:6.5.4`, `${src.host}/library/nginx:1.26`],
+      targetYaml,
     });
     expect(out.code).toBe(0);
     const read = async (reg: RunningRegistry, repo: string, tag: string) => {
@@ -115,6 +124,9 @@ describe("mirrorbot sync with other registries", () => {
     expect(indexCopy.body.equals(indexSource.body)).toBe(true);
     for (const m of index!.manifests) expect((await read(dst, "mirror/library_nginx", m.digest)).digest).toBe(m.digest);
   }, TIMEOUT);
+});
+
+describe("mirrorbot sync on a fresh runner", () => {
 
   it("a selective sync of one new image on a fresh runner uploads only its own layers", async () => {
     const src = later(await startRegistry());
