@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RegistryAuth } from "../test/harness/registry.js";
@@ -161,6 +161,17 @@ function mirrorbotConfig(ctx: MethodContext, copier: Copier): string {
   );
 }
 
+/** The failed tasks a result.json names (their count and the first errors), to say why a run failed. */
+async function failedTasks(file: string): Promise<string> {
+  try {
+    const result = JSON.parse(await readFile(file, "utf8")) as { tasks?: Array<{ status?: string; target?: string; error?: string | null }> };
+    const failed = (result.tasks ?? []).filter((t) => t.status === "failed");
+    return ` | result.json: ${failed.length} failed${failed.slice(0, 3).map((t) => `; ${t.target}: ${t.error}`).join("")}`;
+  } catch {
+    return " | no result.json";
+  }
+}
+
 /** Why the built CLI cannot run a sync with `copier`, or null when it can. */
 async function cliUnavailable(copier: Copier): Promise<string | null> {
   if (!existsSync(MIRRORBOT_CLI)) return `not built: ${MIRRORBOT_CLI} is missing (npx tsc -p tsconfig.json)`;
@@ -186,8 +197,13 @@ function mirrorbotMethod(id: "mirrorbot" | "mirrorbot-skopeo", label: string, co
       const images = join(ctx.scratch, "images.txt");
       const config = join(ctx.scratch, "mirrorbot.yml");
       const env = { ...process.env, [USER_ENV]: ctx.targetAuth.username, [PASSWORD_ENV]: ctx.targetAuth.password };
-      const args = [MIRRORBOT_CLI, "sync", images, "--config", config, "--result", join(ctx.scratch, "result.json")];
-      await run(process.execPath, args, { env, timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+      const result = join(ctx.scratch, "result.json");
+      const args = [MIRRORBOT_CLI, "sync", images, "--config", config, "--result", result];
+      try {
+        await run(process.execPath, args, { env, timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+      } catch (err) {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}${await failedTasks(result)}`);
+      }
     },
   };
 }
