@@ -118,61 +118,17 @@ async function runCopy(request: CopyRequest): Promise<void> {
     const minutes = Math.round((request.timeoutMs ?? DEFAULT_COPY_TIMEOUT_MS) / 60_000);
     throw new SkopeoError(`copy timed out after ${minutes} min: ${request.source.reference} -> ${request.destination.reference}`, true, stderr);
   }
-  throw new SkopeoError(describeSkopeoFailure(stderr, request), isTransientSkopeoError(stderr), stderr);
+  // Presumed transient: the runner asks the registries whether it is permanent (auth, a missing image).
+  const said = lastSkopeoMessage(stderr);
+  throw new SkopeoError(`skopeo copy failed (exit ${result.exitCode})${said ? `: ${said}` : ""}`, true, stderr);
 }
 
-const TRANSIENT = [
-  /\b50[0-4]\b/,
-  /\b429\b/,
-  /toomanyrequests/i,
-  /too many requests/i,
-  /connection reset/i,
-  /connection refused/i,
-  /broken pipe/i,
-  /i\/o timeout/i,
-  /TLS handshake timeout/i,
-  /timeout awaiting response headers/i,
-  /unexpected EOF/i,
-  /\bEOF\b/,
-  /server misbehaving/i,
-  /temporary failure/i,
-  /blob upload unknown/i,
-];
-
-const PERMANENT = [
-  /manifest unknown/i,
-  /name unknown/i,
-  /unauthorized/i,
-  /authentication required/i,
-  /\bdenied\b/i,
-  /\b40[134]\b/,
-  /invalid username\/password/i,
-  /no image found in manifest list/i,
-  /Error parsing image name/i,
-];
-
-/** True when the failure looks like a network or server hiccup worth retrying. */
-export function isTransientSkopeoError(stderr: string): boolean {
-  if (PERMANENT.some((re) => re.test(stderr))) return false;
-  return TRANSIENT.some((re) => re.test(stderr));
-}
-
-/** Turn skopeo's stderr into one line a person can act on. */
-export function describeSkopeoFailure(stderr: string, request: CopyRequest): string {
-  const src = request.source.reference;
-  const dst = request.destination.reference;
-  if (/reading manifest|manifest unknown/i.test(stderr) && /source|reading manifest/i.test(stderr)) {
-    return `source not found: ${src}`;
-  }
-  if (/(unauthorized|authentication required|invalid username\/password|\b401\b)/i.test(stderr)) {
-    const side = /trying to reuse blob|writing|uploading|initializing destination|destination/i.test(stderr) ? dst : src;
-    return `authentication failed for ${registryOf(side)}`;
-  }
-  if (/\bdenied\b|\b403\b/i.test(stderr)) return `access denied: ${stderr.includes(registryOf(dst)) ? dst : src}`;
-  const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "skopeo copy failed";
+/**
+ * One line a person can read from skopeo's stderr: its last message. Only shown, never used to
+ * decide anything: skopeo exits 1 for every failure and its text changes between versions, so
+ * whether a failure is permanent is learned from the registries themselves (./skopeo-diagnosis.ts).
+ */
+export function lastSkopeoMessage(stderr: string): string {
+  const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "";
   return last.replace(/^time="[^"]*" level=\w+ msg="?/, "").replace(/"$/, "");
-}
-
-function registryOf(reference: string): string {
-  return reference.split("/")[0] ?? reference;
 }

@@ -313,6 +313,39 @@ describe("the native copier", () => {
   }, TIMEOUT);
 });
 
+describe("the skopeo copier (copier: skopeo)", () => {
+  it("retries a tag named 37.404.0 whose push met a transient 503, by asking the registries instead of reading skopeo's text", async () => {
+    const [img] = await seed("skopeo-numbers", [{ name: "app", tag: "37.404.0", platforms: amd64({ seed: "skopeo-37404", size: 20_000 }) }]);
+    const proxy = await startFaultProxy(target, [{ kinds: ["manifest-put"], times: 1, fault: { kind: "status", status: 503 } }]);
+    try {
+      const out = await sync([line(img!)], { targetHost: proxy.host, args: ["--copier", "skopeo"] });
+      expect(out.code).toBe(0);
+      expect(proxy.count("status")).toBe(1);
+      expect(out.stderr).toMatch(/^retrying copy: .*skopeo copy failed \(exit 1\)/m);
+      expect(await digestAt(target, "mirror/skopeo-numbers_app:37.404.0")).toBe(img!.digest);
+    } finally {
+      await proxy.close();
+    }
+  }, TIMEOUT);
+
+  it("fails a repository the target denies at once, with the specific message, and copies the others", async () => {
+    const [denied, fine] = await seed("skopeo-denied", [
+      { name: "secret", platforms: amd64({ seed: "skopeo-denied", size: 30_000 }) },
+      { name: "fine", platforms: amd64({ seed: "skopeo-fine", size: 30_000 }) },
+    ]);
+    const proxy = await startFaultProxy(target, [{ repo: "mirror/skopeo-denied_secret", kinds: ["upload-post", "upload-put", "manifest-put"], fault: { kind: "status", status: 403, code: "DENIED" } }]);
+    try {
+      const out = await sync([line(denied!), line(fine!)], { targetHost: proxy.host, args: ["--copier", "skopeo"] });
+      expect(out.code).toBe(1);
+      expect(out.stdout).toContain(`failed   ${line(denied!)} -> ${proxy.host}/mirror/skopeo-denied_secret:1: access denied to ${proxy.host}/mirror/skopeo-denied_secret:1 on ${proxy.host} (check TARGET_USER/TARGET_PASSWORD)`);
+      expect(out.stderr).not.toMatch(/retrying copy: task=\S+skopeo-denied_secret/);
+      expect(await digestAt(target, mirrored(fine!))).toBe(fine!.digest);
+    } finally {
+      await proxy.close();
+    }
+  }, TIMEOUT);
+});
+
 describe("the native copier with bearer tokens", () => {
   let tokens: TokenServer;
   let tokenRegistry: RunningRegistry;
