@@ -1,6 +1,8 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CHILD_PID_FILE, ownedPrefix } from "./leftovers.js";
 import { redact } from "./redact.js";
 
 /** One side of a copy: a `docker://` reference and how to reach its registry. */
@@ -84,19 +86,34 @@ export function prepareCopies(): void {
  * the tag, so no HEAD is needed to learn it).
  */
 export async function skopeoCopy(request: CopyRequest): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "mirrorbot-copy-"));
+  const dir = await mkdtemp(join(tmpdir(), ownedPrefix("mirrorbot-copy-")));
   try {
     const digestFile = join(dir, "digest");
-    await runCopy({ ...request, digestFile });
+    await runCopy({ ...request, digestFile }, dir);
     return (await readFile(digestFile, "utf8")).trim();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function runCopy(request: CopyRequest): Promise<void> {
+/**
+ * The command that runs skopeo so it dies with us: on Linux, util-linux's `setpriv
+ * --pdeathsig KILL` (Node has no prctl) makes the kernel kill it when this process dies, even
+ * by SIGKILL. Elsewhere, or without setpriv, the next run kills it (./leftovers.ts).
+ */
+export function diesWithParent(file: string, args: string[]): { file: string; args: string[] } {
+  if (process.platform !== "linux" || !existsSync(SETPRIV)) return { file, args };
+  return { file: SETPRIV, args: ["--pdeathsig", "KILL", "--", file, ...args] };
+}
+
+const SETPRIV = "/usr/bin/setpriv";
+/** setpriv's exit status when it could not exec the program (as a shell's 127). */
+const EXEC_FAILED = 127;
+
+async function runCopy(request: CopyRequest, dir: string): Promise<void> {
   const { execa } = await loadExeca();
-  const result = await execa(skopeoBinary(), copyArgs(request), {
+  const command = diesWithParent(skopeoBinary(), copyArgs(request));
+  const child = execa(command.file, command.args, {
     reject: false,
     stdin: "ignore",
     all: false,
@@ -106,11 +123,16 @@ async function runCopy(request: CopyRequest): Promise<void> {
     // Nothing is staged locally; a small buffer holds only skopeo's log lines.
     maxBuffer: 4 * 1024 * 1024,
   });
+  // Where the next run finds it, should this process be killed before skopeo ends.
+  if (child.pid !== undefined) await writeFile(join(dir, CHILD_PID_FILE), String(child.pid)).catch(() => undefined);
+  const result = await child;
   if (result.exitCode === 0) return;
   const stderr = redact(String(result.stderr ?? ""), request.secrets ?? []);
   // No exit code and no cancel or timeout: the binary never started.
-  if (result.exitCode === undefined && !result.isCanceled && !result.timedOut) {
-    const code = (result as { code?: string }).code ?? "error";
+  const notStarted = result.exitCode === undefined || (command.file === SETPRIV && result.exitCode === EXEC_FAILED);
+  if (notStarted && !result.isCanceled && !result.timedOut) {
+    // setpriv exits 127 when the program does not exist (util-linux's EX_EXEC_ENOENT).
+    const code = result.exitCode === EXEC_FAILED ? "ENOENT" : ((result as { code?: string }).code ?? "error");
     throw new SkopeoError(`cannot run ${skopeoBinary()} (${code}): install skopeo (apt-get install skopeo, brew install skopeo) or set MIRRORBOT_SKOPEO to its path`, false, stderr);
   }
   if (result.isCanceled) throw new SkopeoError("copy cancelled", false, stderr);
