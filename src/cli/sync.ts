@@ -15,6 +15,7 @@ import { formatPlatform } from "../domain/platform.js";
 import { COPIERS, type Copier, DEFAULT_CONFIG_PATH, ENGINE_LIMITS } from "../domain/config.js";
 import { policyDiagnostics } from "../domain/policy.js";
 import { CredentialsError } from "../engine/credentials.js";
+import { cleanLeftovers } from "../engine/leftovers.js";
 import { oneLine } from "../engine/redact.js";
 import { notify, notifyStopped } from "../engine/notify.js";
 import { proxySettingsProblem } from "../engine/proxy.js";
@@ -131,7 +132,8 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
 
     let registries: Registries;
     try {
-      registries = await Registries.open(analysis.config, new Set(tasks.map((t) => t.source.domain)), env);
+      const skopeo = copier !== undefined ? copier === "skopeo" : tasks.some((t) => t.target.copier === "skopeo");
+      registries = await Registries.open(analysis.config, new Set(tasks.map((t) => t.source.domain)), env, { skopeo });
     } catch (err) {
       if (!(err instanceof CredentialsError)) throw err;
       writeLine(io.stderr, `mirrorbot sync: ${err.message}`);
@@ -146,6 +148,9 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       return stop(proxyProblem);
     }
 
+    // A run killed before it could clean up left its files (and perhaps a skopeo) behind.
+    const leftovers = cleanLeftovers();
+    if (leftovers.killed.length > 0) writeLine(io.stderr, `stopped ${leftovers.killed.length} skopeo process(es) left running by an earlier run that was killed`);
     const released = onInterrupt(() => registries.disposeNow());
     const startedAt = new Date();
     const progress = createProgress({ total: tasks.length, stream: io.stdout });

@@ -144,6 +144,11 @@ function once(url: URL, method: string, headers: Record<string, string>, deadlin
     // Piped, so the source is read only as fast as the socket drains: a blob never sits in memory whole.
     body.on("data", () => stall.touch());
     body.on("error", (err) => fail(err));
+    // A body given up before its end (the answer came early, the source broke) must free the
+    // socket: a request left half-sent would hold it, and the agent's pool, forever.
+    body.on("close", () => {
+      if (!req.writableEnded) req.destroy();
+    });
     body.pipe(req);
   });
 }

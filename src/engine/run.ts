@@ -12,7 +12,8 @@ import { readBlobs, type Resolution, resolveTask } from "./resolve.js";
 import type { TaskResult } from "./result.js";
 import { isTransient, type RetryOptions, withRetry } from "./retry.js";
 import { type BlobNeed, blobsToUpload, pickNext, repositoryKey } from "./schedule.js";
-import { type CopyRequest, prepareCopies, skopeoCopy } from "./skopeo.js";
+import { type CopyRequest, prepareCopies, SkopeoError, skopeoCopy } from "./skopeo.js";
+import { diagnoseSkopeoFailure } from "./skopeo-diagnosis.js";
 import type { SyncTask } from "./tasks.js";
 
 /** How a sync runs. */
@@ -326,7 +327,13 @@ async function copyJob(
           secrets: registries.secrets,
           ...(options.skopeoEnv ? { env: options.skopeoEnv } : {}),
         };
-        return skopeoCopy(request);
+        try {
+          return await skopeoCopy(request);
+        } catch (error) {
+          // skopeo's exit code says nothing about why; the registries do.
+          if (error instanceof SkopeoError && error.transient) await diagnoseSkopeoFailure(task, resolution.sourceDigest, registries);
+          throw error;
+        }
       },
       retryPolicy(task, registries, options, "retrying copy"),
     );

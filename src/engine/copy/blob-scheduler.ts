@@ -53,7 +53,7 @@ export class BlobScheduler {
   async ensure(move: BlobMove): Promise<BlobOutcome> {
     const key = `${move.target.client.registry}@${move.blob.digest}`;
     for (let waits = 0; ; waits++) {
-      const reused = await tryReusingBlob(move.target, move.targetRepo, move.blob, move.probe);
+      const reused = await tryReusingBlob(move.target, move.targetRepo, move.blob, move.probe && waits === 0);
       if (reused !== "missing") return reused;
       const pending = this.uploads.get(key);
       if (pending && waits < MAX_WAITS) {

@@ -24,10 +24,16 @@ export interface GetBlobOptions {
 
 /** Stream the blob's bytes from `repo`; errors are RegistryErrors that say whether a retry may help. */
 export function getBlob(client: RegistryClient, repo: string, blob: BlobRef, options: GetBlobOptions): Readable {
+  // Once the consumer is gone (its upload failed), a broken read is not resumed: nobody would read it.
+  let gone = false;
   async function* chunks(): AsyncGenerator<Buffer> {
     let offset = 0;
     for (let resumes = 0; ; resumes++) {
       const res = await client.getBlob(repo, blob.digest, offset, options.timeoutMs);
+      if (gone) {
+        res.cancel();
+        return;
+      }
       // A registry that ignores Range sends the whole blob again: skip what was already passed on.
       let skip = offset > 0 && res.status === 200 ? offset : 0;
       if (offset > 0 && res.status === 206) {
@@ -58,12 +64,14 @@ export function getBlob(client: RegistryClient, repo: string, blob: BlobRef, opt
       } catch (err) {
         body.destroy();
         const error = asRegistryError(err, client.registry, blob.digest, offset);
-        if (!error.transient || error.code === "SIZE_INVALID" || resumes >= options.resumes) throw error;
+        if (gone || !error.transient || error.code === "SIZE_INVALID" || resumes >= options.resumes) throw error;
         options.onResume?.(offset, error);
       }
     }
   }
-  return Readable.from(chunks(), { objectMode: false });
+  const stream = Readable.from(chunks(), { objectMode: false });
+  stream.on("close", () => (gone = true));
+  return stream;
 }
 
 function asRegistryError(err: unknown, registry: string, digest: string, offset: number): RegistryError {

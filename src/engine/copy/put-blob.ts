@@ -32,9 +32,9 @@ export async function putBlob(source: RegistryClient, sourceRepo: string, target
   try {
     await target.putUpload(targetRepo, location, blob.digest, blob.size, body, options.timeoutMs);
   } catch (error) {
-    // Stop reading the source, and let the registry drop what it received.
+    // Stop reading the source. The session is left to the registry's upload purging: a DELETE
+    // is one more request to a registry that is failing already.
     body.destroy();
-    void target.cancelUpload(targetRepo, location);
     throw error;
   }
 }

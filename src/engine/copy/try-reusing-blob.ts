@@ -1,7 +1,8 @@
 /**
  * TryReusingBlob: make a blob present in a target repository without moving its bytes: it may
- * be there already (HEAD, only in a repository that holds images), or the registry can mount
- * it from another repository the ledger or a peer probe knows of.
+ * be there already (a HEAD in that repository: a run killed after uploading but before tagging
+ * left blobs in a repository no tag lists), or the registry can mount it from another
+ * repository the ledger or a peer probe knows of.
  */
 import type { BlobLedger } from "../blob-ledger.js";
 import type { RegistryClient } from "../registry-client.js";
@@ -22,11 +23,14 @@ export interface ReuseContext {
 /** How many repositories are asked to lend one blob before it is uploaded. */
 const MOUNT_ATTEMPTS = 3;
 
-/** "present" or "mounted" when `repo` now holds the blob, "missing" when it must be uploaded. */
+/**
+ * "present" or "mounted" when `repo` now holds the blob, "missing" when it must be uploaded.
+ * `probe` false skips the questions already asked for this blob (after waiting on another upload).
+ */
 export async function tryReusingBlob(ctx: ReuseContext, repo: string, blob: BlobRef, probe: boolean): Promise<"present" | "mounted" | "missing"> {
   const { ledger, client } = ctx;
   if (ledger.has(blob.digest, repo)) return "present";
-  if (probe && (await ctx.holdsImages(repo))) {
+  if (probe) {
     if (await client.headBlob(repo, blob.digest)) {
       ledger.record(blob.digest, repo);
       return "present";
