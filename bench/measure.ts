@@ -106,7 +106,8 @@ export async function measureRun(input: RunInput): Promise<RunRecord> {
   // A fresh GitHub runner has no blob-info cache; with one, skopeo would know where blobs are.
   await rm(blobInfoCachePath(), { force: true });
   if (!input.target.auth) throw new Error("the bench's target registry must require auth");
-  const authFile = await writeAuthFile([{ registry: input.target.host, ...input.target.auth }]);
+  // The tools reach the target at job.target: the registry itself, or a proxy in front of it.
+  const authFile = await writeAuthFile([{ registry: input.job.target, ...input.target.auth }]);
   const ctx = {
     job: input.job,
     targetAuth: input.target.auth,

@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RegistryAuth } from "../test/harness/registry.js";
@@ -38,7 +38,7 @@ export interface MethodContext {
 
 /** One way of mirroring. */
 export interface Method {
-  id: "seed" | "skopeo-seq" | "skopeo-par8" | "skopeo-sync" | "mirrorbot" | "floor";
+  id: "seed" | "skopeo-seq" | "skopeo-par8" | "skopeo-sync" | "mirrorbot" | "mirrorbot-skopeo" | "floor";
   label: string;
   /** Why it cannot run here, or null when it can. */
   unavailable(): Promise<string | null>;
@@ -55,6 +55,18 @@ const dstRef = (ctx: MethodContext, e: { repo: string; tag: string }) => `docker
 const skopeo = (ctx: MethodContext, args: string[]) => run("skopeo", args, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
 const always = async () => null;
 
+/**
+ * Run `each` on every item, `parallel` at a time, going on after a failure (so a run on a flaky
+ * link shows how many images a method copies), then throw the first error with the count.
+ */
+async function everyOne<T>(items: readonly T[], parallel: number, each: (item: T) => Promise<void>): Promise<void> {
+  const errors: unknown[] = [];
+  await pool(items, parallel, (item) => each(item).catch((err: unknown) => void errors.push(err)));
+  if (errors.length === 0) return;
+  const first = errors[0] instanceof Error ? errors[0].message : String(errors[0]);
+  throw new Error(`${errors.length} of ${items.length} failed; first: ${first}`);
+}
+
 function copyAll(ctx: MethodContext, e: { repo: string; tag: string }): Promise<void> {
   return skopeo(ctx, ["copy", "--all", ...SRC_FLAGS, ...dstFlags(ctx), srcRef(ctx, e), dstRef(ctx, e)]);
 }
@@ -64,14 +76,16 @@ const seed: Method = {
   id: "seed",
   label: "1 seed-style pull/push",
   unavailable: always,
-  async run(ctx) {
-    for (const [i, e] of ctx.job.entries.entries()) {
+  run: (ctx) =>
+    everyOne([...ctx.job.entries.entries()], 1, async ([i, e]) => {
       const dir = join(ctx.scratch, `image-${i}`);
-      await skopeo(ctx, ["copy", "--all", ...SRC_FLAGS, srcRef(ctx, e), `dir:${dir}`]);
-      await skopeo(ctx, ["copy", "--all", ...dstFlags(ctx), `dir:${dir}`, dstRef(ctx, e)]);
-      await rm(dir, { recursive: true, force: true });
-    }
-  },
+      try {
+        await skopeo(ctx, ["copy", "--all", ...SRC_FLAGS, srcRef(ctx, e), `dir:${dir}`]);
+        await skopeo(ctx, ["copy", "--all", ...dstFlags(ctx), `dir:${dir}`, dstRef(ctx, e)]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }),
 };
 
 /** 2. One `skopeo copy --all` per image, one after the other. */
@@ -79,9 +93,7 @@ const skopeoSeq: Method = {
   id: "skopeo-seq",
   label: "2 skopeo copy, sequential",
   unavailable: always,
-  async run(ctx) {
-    for (const e of ctx.job.entries) await copyAll(ctx, e);
-  },
+  run: (ctx) => everyOne(ctx.job.entries, 1, (e) => copyAll(ctx, e)),
 };
 
 /** 3. Eight `skopeo copy --all` at a time. */
@@ -89,7 +101,7 @@ const skopeoPar8: Method = {
   id: "skopeo-par8",
   label: "3 skopeo copy, 8 parallel",
   unavailable: always,
-  run: (ctx) => pool(ctx.job.entries, 8, (e) => copyAll(ctx, e)),
+  run: (ctx) => everyOne(ctx.job.entries, 8, (e) => copyAll(ctx, e)),
 };
 
 /**
@@ -105,15 +117,16 @@ const skopeoSync: Method = {
   async run(ctx) {
     const byRepo = new Map<string, string[]>();
     for (const e of ctx.job.entries) byRepo.set(e.repo, [...(byRepo.get(e.repo) ?? []), e.tag]);
-    for (const [repo, tags] of byRepo) {
+    const calls = [...byRepo].flatMap(([repo, tags]) => {
       const all = ctx.job.sourceTags.get(repo) ?? [];
       const whole = all.length === tags.length && all.every((t) => tags.includes(t));
       const dest = `${ctx.job.target}/${TARGET_NAMESPACE}/${dirname(repo)}`;
       const sources = whole ? [`${ctx.job.source}/${repo}`] : tags.map((t) => `${ctx.job.source}/${repo}:${t}`);
-      for (const source of sources) {
-        await skopeo(ctx, ["sync", "--all", "--src", "docker", "--dest", "docker", ...SRC_FLAGS, ...dstFlags(ctx), source, dest]);
-      }
-    }
+      return sources.map((source) => ({ source, dest }));
+    });
+    await everyOne(calls, 1, ({ source, dest }) =>
+      skopeo(ctx, ["sync", "--all", "--src", "docker", "--dest", "docker", ...SRC_FLAGS, ...dstFlags(ctx), source, dest]),
+    );
   },
 };
 
@@ -123,7 +136,10 @@ export const MIRRORBOT_CLI = join(ROOT, "dist", "src", "cli", "main.js");
 const USER_ENV = "BENCH_TARGET_USERNAME";
 const PASSWORD_ENV = "BENCH_TARGET_PASSWORD";
 
-function mirrorbotConfig(ctx: MethodContext): string {
+/** The copier a mirrorbot method asks for; null leaves the engine's default (its own copier). */
+type Copier = "skopeo" | null;
+
+function mirrorbotConfig(ctx: MethodContext, copier: Copier): string {
   // JSON is YAML; the engine validates it with its own schema.
   return JSON.stringify(
     {
@@ -135,6 +151,7 @@ function mirrorbotConfig(ctx: MethodContext): string {
           naming: { style: "nested" },
           tlsVerify: false,
           credentials: { usernameEnv: USER_ENV, passwordEnv: PASSWORD_ENV },
+          ...(copier ? { copier } : {}),
         },
       ],
       sources: [{ registry: ctx.job.source, tlsVerify: false }],
@@ -144,29 +161,57 @@ function mirrorbotConfig(ctx: MethodContext): string {
   );
 }
 
-/** 5. `mirrorbot sync` from the built CLI, as a subprocess, credentials in the environment. */
-const mirrorbot: Method = {
-  id: "mirrorbot",
-  label: "5 mirrorbot sync",
-  async unavailable() {
-    if (!existsSync(MIRRORBOT_CLI)) return `not built: ${MIRRORBOT_CLI} is missing (npx tsc -p tsconfig.json)`;
-    const ok = await new Promise<boolean>((done) => {
-      execFile(process.execPath, [MIRRORBOT_CLI, "sync", "--help"], { timeout: 30_000 }, (err) => done(err === null));
-    });
-    return ok ? null : '"mirrorbot sync" is not available yet in the built CLI';
-  },
-  async prepare(ctx) {
-    await writeFile(join(ctx.scratch, "images.txt"), ctx.job.entries.map((e) => `${ctx.job.source}/${e.repo}:${e.tag}\n`).join(""));
-    await writeFile(join(ctx.scratch, "mirrorbot.yml"), mirrorbotConfig(ctx));
-  },
-  async run(ctx) {
-    const images = join(ctx.scratch, "images.txt");
-    const config = join(ctx.scratch, "mirrorbot.yml");
-    const env = { ...process.env, [USER_ENV]: ctx.targetAuth.username, [PASSWORD_ENV]: ctx.targetAuth.password };
-    const args = [MIRRORBOT_CLI, "sync", images, "--config", config, "--result", join(ctx.scratch, "result.json")];
-    await run(process.execPath, args, { env, timeoutMs: ctx.timeoutMs, signal: ctx.signal });
-  },
-};
+/** The failed tasks a result.json names (their count and the first errors), to say why a run failed. */
+async function failedTasks(file: string): Promise<string> {
+  try {
+    const result = JSON.parse(await readFile(file, "utf8")) as { tasks?: Array<{ status?: string; target?: string; error?: string | null }> };
+    const failed = (result.tasks ?? []).filter((t) => t.status === "failed");
+    return ` | result.json: ${failed.length} failed${failed.slice(0, 3).map((t) => `; ${t.target}: ${t.error}`).join("")}`;
+  } catch {
+    return " | no result.json";
+  }
+}
+
+/** Why the built CLI cannot run a sync with `copier`, or null when it can. */
+async function cliUnavailable(copier: Copier): Promise<string | null> {
+  if (!existsSync(MIRRORBOT_CLI)) return `not built: ${MIRRORBOT_CLI} is missing (npx tsc -p tsconfig.json)`;
+  const out = await new Promise<string | null>((done) => {
+    execFile(process.execPath, [MIRRORBOT_CLI, copier ? "schema" : "sync", ...(copier ? [] : ["--help"])], { timeout: 30_000 }, (err, stdout) => done(err === null ? stdout : null));
+  });
+  if (out === null) return copier ? '"mirrorbot schema" is not available in the built CLI' : '"mirrorbot sync" is not available yet in the built CLI';
+  // The config schema names every key the engine accepts; without "copier" the option does not exist yet.
+  return copier && !out.includes('"copier"') ? `the built CLI has no "copier: ${copier}" option yet` : null;
+}
+
+/** `mirrorbot sync` from the built CLI, as a subprocess, credentials in the environment. */
+function mirrorbotMethod(id: "mirrorbot" | "mirrorbot-skopeo", label: string, copier: Copier): Method {
+  return {
+    id,
+    label,
+    unavailable: () => cliUnavailable(copier),
+    async prepare(ctx) {
+      await writeFile(join(ctx.scratch, "images.txt"), ctx.job.entries.map((e) => `${ctx.job.source}/${e.repo}:${e.tag}\n`).join(""));
+      await writeFile(join(ctx.scratch, "mirrorbot.yml"), mirrorbotConfig(ctx, copier));
+    },
+    async run(ctx) {
+      const images = join(ctx.scratch, "images.txt");
+      const config = join(ctx.scratch, "mirrorbot.yml");
+      const env = { ...process.env, [USER_ENV]: ctx.targetAuth.username, [PASSWORD_ENV]: ctx.targetAuth.password };
+      const result = join(ctx.scratch, "result.json");
+      const args = [MIRRORBOT_CLI, "sync", images, "--config", config, "--result", result];
+      try {
+        await run(process.execPath, args, { env, timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+      } catch (err) {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}${await failedTasks(result)}`);
+      }
+    },
+  };
+}
+
+/** 5. mirrorbot with its default copier (its own, since issue #11). */
+const mirrorbot = mirrorbotMethod("mirrorbot", "5 mirrorbot sync", null);
+/** 6. mirrorbot with `copier: skopeo` on the target: the same engine, one skopeo process per image. */
+const mirrorbotSkopeo = mirrorbotMethod("mirrorbot-skopeo", "6 mirrorbot sync, copier: skopeo", "skopeo");
 
 /** All methods, in report order. */
-export const METHODS: readonly Method[] = [seed, skopeoSeq, skopeoPar8, skopeoSync, mirrorbot];
+export const METHODS: readonly Method[] = [seed, skopeoSeq, skopeoPar8, skopeoSync, mirrorbot, mirrorbotSkopeo];

@@ -61,8 +61,8 @@ export const usage = `Usage: npm run bench -- [options]
   --runs N           repetitions per method and scenario [3; 1 with --quick]
   --wan / --no-wan   include the WAN scenarios [on; off with --quick]
   --big / --no-big   include the 1 GB scenario [on; off with --quick]
-  --only IDS         comma-separated scenario ids (cold-loopback, noop-wan, big, ...)
-  --methods IDS      comma-separated method ids (seed, skopeo-seq, skopeo-par8, skopeo-sync, mirrorbot)
+  --only IDS         comma-separated scenario ids (cold-loopback, noop-wan, faults-loopback, big, ...)
+  --methods IDS      comma-separated method ids (seed, skopeo-seq, skopeo-par8, skopeo-sync, mirrorbot, mirrorbot-skopeo)
   --out DIR          where the JSON goes [bench/out]
   --markdown         also print the tables as Markdown
   -h, --help         this text`;

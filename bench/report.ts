@@ -41,6 +41,9 @@ export interface Summary {
   targetManifestPuts: number;
   diskWriteBytes: number;
   peakRssBytes: number;
+  /** Tags the target held with the source's digest after a run (median), of `checked`. */
+  copied: number;
+  checked: number;
 }
 
 /** Summarize a method's runs (all of them, failed ones included: failures are shown separately). */
@@ -59,19 +62,22 @@ export function summarize(runs: readonly RunRecord[]): Summary {
     targetManifestPuts: m((r) => r.target.manifestPuts),
     diskWriteBytes: m((r) => r.disk.writeBytes),
     peakRssBytes: m((r) => r.rss.peakBytes),
+    copied: m((r) => r.verify.checked - r.verify.missing - r.verify.wrong),
+    checked: runs[0]?.verify.checked ?? 0,
   };
 }
 
-const HEADERS = ["method", "wall median [min-max]", "uploaded / unique", "source read", "src manifest GET/HEAD", "tgt uploads/manifest PUT", "disk written", "peak RSS", "runs"];
+const HEADERS = ["method", "copied", "wall median [min-max]", "uploaded / unique", "source read", "src manifest GET/HEAD", "tgt uploads/manifest PUT", "disk written", "peak RSS", "runs"];
 
 function row(scenario: ScenarioResult, mr: MethodResult): string[] {
-  if (mr.unavailable !== undefined) return [mr.label, "pending: not available", "", "", "", "", "", "", "0"];
-  if (mr.runs.length === 0) return [mr.label, "not run", "", "", "", "", "", "", "0"];
+  if (mr.unavailable !== undefined) return [mr.label, "", "pending: not available", "", "", "", "", "", "", "0"];
+  if (mr.runs.length === 0) return [mr.label, "", "not run", "", "", "", "", "", "", "0"];
   const s = summarize(mr.runs);
   const ratio = scenario.uniqueBytes > 0 ? ` = ${(s.uploadedBytes / scenario.uniqueBytes).toFixed(2)}x` : "";
   const runs = `${s.runs}${s.failed > 0 ? ` (${s.failed} FAILED)` : ""}${mr.skippedRuns > 0 ? ` (budget: ${mr.skippedRuns} skipped)` : ""}`;
   return [
     mr.label,
+    `${s.copied}/${s.checked}`,
     `${formatMs(s.wallMs.median)} [${formatMs(s.wallMs.min)}-${formatMs(s.wallMs.max)}]`,
     `${formatBytes(s.uploadedBytes)} / ${formatBytes(scenario.uniqueBytes)}${ratio}`,
     formatBytes(s.sourceBlobBytes),
@@ -204,6 +210,16 @@ const TARGETS: ReadonlyArray<{ scenario: string; target: string; check: Check }>
     check: (s, mb) => {
       const x = ratio(wall(s, "skopeo-seq"), mb.wallMs.median);
       return { pass: x >= 10, detail: `${x.toFixed(1)}x (${formatMs(mb.wallMs.median)} vs ${formatMs(wall(s, "skopeo-seq"))})` };
+    },
+  },
+  {
+    scenario: "faults-loopback",
+    target: "mirrorbot copies every image, exit 0 (every run); wall time against copier: skopeo",
+    check: (s, mb, runs) => {
+      const other = method(s, "mirrorbot-skopeo");
+      const theirs = other && other.runs.length > 0 ? summarize(other.runs) : null;
+      const vs = theirs ? `; copier: skopeo ${theirs.copied}/${theirs.checked} in ${formatMs(theirs.wallMs.median)}` : "; copier: skopeo not run";
+      return { pass: runs.every((r) => r.ok), detail: `${mb.copied}/${mb.checked} in ${formatMs(mb.wallMs.median)}${vs}` };
     },
   },
   {

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { startFaultProxy, type FaultProxy } from "../test/harness/fault-proxy.js";
 import type { RunningRegistry } from "../test/harness/registry.js";
 import { measureRun, type RunRecord } from "./measure.js";
 import type { Method, MirrorJob } from "./methods.js";
@@ -21,6 +22,8 @@ export interface ScenarioDef {
   set: ImageSet["id"];
   /** The set the target already mirrors before each run, or null for an empty target. */
   initial: ImageSet["id"] | null;
+  /** Faults a proxy in front of the target injects; the methods reach the target through it. */
+  fault?: "target-503-every-3rd";
 }
 
 /** All scenarios in the order they run (grouped by source set, so each source is pushed once). */
@@ -31,6 +34,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   { id: "noop-wan", title: "no-op S200, WAN", kind: "noop", network: "wan", set: "S200", initial: "S200" },
   { id: "incremental-loopback", title: "incremental S20 -> S23, loopback", kind: "incremental", network: "loopback", set: "S23", initial: "S20" },
   { id: "incremental-wan", title: "incremental S20 -> S23, WAN", kind: "incremental", network: "wan", set: "S23", initial: "S20" },
+  { id: "faults-loopback", title: "cold S20, loopback, 503 on every 3rd request at the target", kind: "cold", network: "loopback", set: "S20", initial: null, fault: "target-503-every-3rd" },
   { id: "big", title: "BIG (one 1 GB layer), cold, loopback", kind: "big", network: "loopback", set: "BIG", initial: null },
 ];
 
@@ -73,6 +77,11 @@ function jobFor(set: ImageSet, sourceHost: string, targetHost: string): MirrorJo
   const sourceTags = new Map<string, string[]>();
   for (const e of set.entries) sourceTags.set(e.repo, [...(sourceTags.get(e.repo) ?? []), e.tag]);
   return { source: sourceHost, target: targetHost, entries: set.entries.map(({ repo, tag }) => ({ repo, tag })), sourceTags };
+}
+
+/** A proxy in front of `target` answering 503 to every 3rd request, the flaky target of issue #11. */
+function targetFaults(target: RunningRegistry): Promise<FaultProxy> {
+  return startFaultProxy(target, [{ every: 3, fault: { kind: "status", status: 503, code: "UNAVAILABLE", message: "service unavailable" } }]);
 }
 
 /** Progress goes to stderr, between runs only: nothing is written while a run is measured. */
@@ -119,12 +128,13 @@ export async function runScenario(
         }
         if (signal.aborted) throw new Error("interrupted");
         const target = await stage.target(initial);
+        const faults = def.fault ? await targetFaults(target) : null;
         const started = performance.now();
         try {
           const record = await measureRun({
             method,
             run,
-            job: jobFor(set, sourceHost, target.host),
+            job: jobFor(set, sourceHost, faults?.host ?? target.host),
             source,
             target,
             expected: set.entries,
@@ -136,9 +146,11 @@ export async function runScenario(
           mr.runs.push(record);
           const v = record.verify;
           const note = record.ok ? "" : `  FAILED: ${record.error ?? `${v.missing} missing, ${v.wrong} wrong digests (${v.examples.join("; ")})`}`;
-          progress(`[${def.id}] ${method.id} run ${run}/${opts.runs}: ${(record.wallMs / 1000).toFixed(2)} s${note}`);
+          const injected = faults ? ` (${faults.count("status")} faults injected)` : "";
+          progress(`[${def.id}] ${method.id} run ${run}/${opts.runs}: ${(record.wallMs / 1000).toFixed(2)} s${injected}${note}`);
         } finally {
           spent.set(method.id, (spent.get(method.id) ?? 0) + performance.now() - started);
+          await faults?.close();
           await stage.stop(target);
         }
       }

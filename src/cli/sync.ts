@@ -13,9 +13,10 @@ import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/nami
 import { canonical, parseReference, ReferenceError } from "../domain/reference.js";
 import { formatDiagnostic, hasErrors } from "../domain/diagnostic.js";
 import { formatPlatform } from "../domain/platform.js";
-import { DEFAULT_CONFIG_PATH, ENGINE_LIMITS } from "../domain/config.js";
+import { COPIERS, type Copier, DEFAULT_CONFIG_PATH, ENGINE_LIMITS } from "../domain/config.js";
 import { policyDiagnostics } from "../domain/policy.js";
 import { CredentialsError } from "../engine/credentials.js";
+import { cleanLeftovers } from "../engine/leftovers.js";
 import { oneLine } from "../engine/redact.js";
 import { notify, notifyStopped } from "../engine/notify.js";
 import { proxySettingsProblem } from "../engine/proxy.js";
@@ -25,14 +26,15 @@ import { appendSummary, writeResult } from "../engine/report.js";
 import { buildResult } from "../engine/result.js";
 import { type DryRunLine, runSync } from "../engine/run.js";
 import { renderSummary, shortDigest } from "../engine/summary.js";
-import { buildTasks } from "../engine/tasks.js";
+import { buildTasks, type SyncTask } from "../engine/tasks.js";
 import { type Analysis, analyzeOrExit, reportDiagnostics } from "./check.js";
 import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, writeLine } from "./args.js";
 import { onInterrupt } from "./interrupt.js";
 
 export const usage = `Usage: mirrorbot sync [FILE] [options]
 
-Copy every image in FILE to every configured target with skopeo, registry to registry.
+Copy every image in FILE to every configured target, registry to registry, blob by blob
+(or with skopeo, for targets with "copier: skopeo").
 Images whose target digest already equals the source digest are skipped.
 
 Arguments:
@@ -46,7 +48,13 @@ Options:
       --dry-run        show what would be copied or skipped; change nothing
       --concurrency N  copies in flight at once, or "auto": 4 for a near source,
                        8 for a far one [engine.concurrency, auto]
-      --retries N      extra attempts for transient failures [engine.retries, 3]
+      --retries N      extra attempts for transient failures, per request, blob
+                       and copy [engine.retries, 3]
+      --stall-timeout S  seconds without a byte moving before a request is cut
+                       and retried [engine.stallTimeout, 60]
+      --attempt-timeout S  seconds one blob transfer attempt may take in all
+                       [engine.attemptTimeout, 3600]
+      --copier NAME    native or skopeo, for every target [each target's copier]
       --result PATH    write result.json (schema: docs/result-json.md)
       --summary PATH   append a Markdown summary (e.g. "$GITHUB_STEP_SUMMARY")
   -h, --help           show this help
@@ -65,6 +73,9 @@ const options = {
   "dry-run": { type: "boolean" },
   concurrency: { type: "string" },
   retries: { type: "string" },
+  "stall-timeout": { type: "string" },
+  "attempt-timeout": { type: "string" },
+  copier: { type: "string" },
   result: { type: "string" },
   summary: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -81,6 +92,12 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     }
     const concurrency = values.concurrency === "auto" ? "auto" : boundedInt(values.concurrency, "--concurrency", ENGINE_LIMITS.concurrency);
     const retries = boundedInt(values.retries, "--retries", ENGINE_LIMITS.retries);
+    const stallTimeout = boundedInt(values["stall-timeout"], "--stall-timeout", ENGINE_LIMITS.stallTimeout);
+    const attemptTimeout = boundedInt(values["attempt-timeout"], "--attempt-timeout", ENGINE_LIMITS.attemptTimeout);
+    if (values.copier !== undefined && !(COPIERS as readonly string[]).includes(values.copier)) {
+      throw new UsageError(`--copier takes ${COPIERS.join(" or ")}, got ${JSON.stringify(values.copier)}`);
+    }
+    const copier = values.copier as Copier | undefined;
 
     const analysis = await analyzeOrExit("sync", positionals[0], values.config, io);
     if (typeof analysis === "number") return analysis;
@@ -116,7 +133,8 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
 
     let registries: Registries;
     try {
-      registries = await Registries.open(analysis.config, new Set(tasks.map((t) => t.source.domain)), env, values.config ?? DEFAULT_CONFIG_PATH);
+      const skopeo = copier !== undefined ? copier === "skopeo" : tasks.some((t) => t.target.copier === "skopeo");
+      registries = await Registries.open(analysis.config, new Set(tasks.map((t) => t.source.domain)), env, { skopeo, configFile: values.config ?? DEFAULT_CONFIG_PATH });
     } catch (err) {
       if (!(err instanceof CredentialsError)) throw err;
       for (const line of err.message.split("\n")) writeLine(io.stderr, `mirrorbot sync: ${line}`);
@@ -131,6 +149,9 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       return stop(proxyProblem);
     }
 
+    // A run killed before it could clean up left its files (and perhaps a skopeo) behind.
+    const leftovers = cleanLeftovers();
+    if (leftovers.killed.length > 0) writeLine(io.stderr, `stopped ${leftovers.killed.length} skopeo process(es) left running by an earlier run that was killed`);
     const released = onInterrupt(() => registries.disposeNow());
     const startedAt = new Date();
     const progress = createProgress({ total: tasks.length, stream: io.stdout });
@@ -143,6 +164,10 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
         dryRun: values["dry-run"] === true,
         concurrency: concurrency ?? analysis.config.engine.concurrency,
         retries: retries ?? analysis.config.engine.retries,
+        stallTimeoutMs: (stallTimeout ?? analysis.config.engine.stallTimeout) * 1000,
+        attemptTimeoutMs: (attemptTimeout ?? analysis.config.engine.attemptTimeout) * 1000,
+        ...(copier ? { copier } : {}),
+        peers: peerRepositories(analysis.rows, tasks),
         log: (fields, message) => writeLine(io.stderr, oneLine(`${message}: ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(" ")}`)),
       });
       if (values["dry-run"]) {
@@ -160,6 +185,26 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       await registries.dispose();
     }
   });
+}
+
+/**
+ * Target repositories of images.txt that this run does not write: a selective sync asks them
+ * for the blobs it needs before uploading any, as a full sync learns from its own tasks.
+ */
+function peerRepositories(all: readonly PlannedTarget[], tasks: readonly SyncTask[]): Array<{ registry: string; repo: string }> {
+  const inRun = new Set(tasks.map((t) => `${t.target.registry}/${t.targetRepo}`));
+  const peers = new Map<string, { registry: string; repo: string }>();
+  for (const row of all) {
+    let repo: string;
+    try {
+      repo = parseReference(row.reference).path;
+    } catch {
+      continue;
+    }
+    const key = `${row.target.registry}/${repo}`;
+    if (!inRun.has(key)) peers.set(key, { registry: row.target.registry, repo });
+  }
+  return [...peers.values()];
 }
 
 interface Selection {

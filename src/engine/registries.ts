@@ -34,8 +34,13 @@ export class Registries {
     config: Config,
     sourceRegistries: Iterable<string>,
     env: NodeJS.ProcessEnv = process.env,
-    configFile: string = DEFAULT_CONFIG_PATH,
+    /**
+     * skopeo: whether skopeo will run (it reads credentials from a file); default: when a target has `copier: skopeo`.
+     * configFile: the config's path, named in the message for unset credentials variables.
+     */
+    options: { skopeo?: boolean; configFile?: string } = {},
   ): Promise<Registries> {
+    const configFile = options.configFile ?? DEFAULT_CONFIG_PATH;
     const unset: string[] = [];
     const credentialsFromEnv = (...args: Parameters<typeof readEnv>): RegistryCredentials | null => {
       try {
@@ -76,7 +81,9 @@ export class Registries {
       if (w.creds) w.from = "an existing auth file";
     }
     const creds = [...wanted.values()].flatMap((w) => (w.creds ? [w.creds] : []));
-    const auth = creds.length > 0 ? await writeAuthFile(creds) : null;
+    // The native copier keeps credentials in memory: no file to leave behind if we are killed.
+    const skopeo = options.skopeo ?? config.targets.some((t) => t.copier === "skopeo");
+    const auth = skopeo && creds.length > 0 ? await writeAuthFile(creds) : null;
     const byHost = new Map<string, RegistryAccess>();
     for (const [registry, w] of wanted) {
       const client = new RegistryClient({ registry, tlsVerify: w.tlsVerify, credentials: w.creds, userAgent: "mirrorbot" });

@@ -3,7 +3,6 @@ import { formatPlatform } from "../domain/platform.js";
 import { findPlatform, listPlatforms, parseManifest } from "./manifest.js";
 import type { Registries } from "./registries.js";
 import { RegistryError } from "./registry-client.js";
-import { SkopeoError } from "./skopeo.js";
 import { type SyncTask, sourceManifestRef } from "./tasks.js";
 
 /** What planning decided for one task, from HEAD requests (and one GET for platform entries). */
@@ -91,9 +90,6 @@ function credentialsHint(side: "source" | "target", task: SyncTask, registries: 
 export function explainCopyFailure(error: unknown, task: SyncTask, registries: Registries): string {
   if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) return explain(error, "target", task, registries);
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof SkopeoError && error.authFailure !== null) {
-    return message + credentialsHint(error.authFailure === "destination" ? "target" : "source", task, registries);
-  }
   return message;
 }
 

@@ -20,10 +20,15 @@ describe("Registries.open", () => {
       ].join("\n"),
       ".github/mirrorbot.yml",
     );
-    const registries = await Registries.open(config, ["docker.io"], { HUB_USER: "someone", HUB_TOKEN: "not-a-real-token" });
+    const registries = await Registries.open(config, ["docker.io"], { HUB_USER: "someone", HUB_TOKEN: "not-a-real-token" }, { skopeo: true });
     opened.push(registries);
     expect(registries.get("docker.io").credentialSource).toBe("HUB_USER/HUB_TOKEN");
     expect(registries.authFile).toBeDefined();
+    // The native copier (the default) keeps them in memory: no file to leave behind.
+    const native = await Registries.open(config, ["docker.io"], { HUB_USER: "someone", HUB_TOKEN: "not-a-real-token" });
+    opened.push(native);
+    expect(native.get("docker.io").credentialSource).toBe("HUB_USER/HUB_TOKEN");
+    expect(native.authFile).toBeUndefined();
     expect(registries.endpoints()).toEqual(["http://127.0.0.1:5000", "https://registry-1.docker.io"]);
   });
 
@@ -39,7 +44,7 @@ describe("Registries.open", () => {
       ].join("\n"),
       "cfg/mirror.yml",
     );
-    await expect(Registries.open(config, ["docker.io"], { GHCR_USER: "me", ACR_USER: "me" }, "cfg/mirror.yml")).rejects.toThrow(
+    await expect(Registries.open(config, ["docker.io"], { GHCR_USER: "me", ACR_USER: "me" }, { configFile: "cfg/mirror.yml" })).rejects.toThrow(
       [
         'cfg/mirror.yml: targets[0] "acr": environment variable ACR_PASS (credentials.passwordEnv) is not set',
         'cfg/mirror.yml: targets[1] "ghcr": environment variable GHCR_TOKEN (credentials.passwordEnv) is not set',
