@@ -39,7 +39,7 @@ Arguments:
   FILE                 the images file [app.imagesFile from the config, i.e. images.txt]
 
 Options:
-  -c, --config PATH    config file [.github/mirrorbot.yml if present]
+  -c, --config PATH    config file [.github/mirrorbot.yml; "mirrorbot init" writes one]
       --only REF|LINE  sync only these entries (repeatable): a reference such as
                        nginx:1.26, or a line number of FILE
       --force          copy even when the target is up to date
@@ -82,7 +82,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     const concurrency = values.concurrency === "auto" ? "auto" : boundedInt(values.concurrency, "--concurrency", ENGINE_LIMITS.concurrency);
     const retries = boundedInt(values.retries, "--retries", ENGINE_LIMITS.retries);
 
-    const analysis = await analyzeOrExit("sync", positionals[0], values.config, io);
+    const analysis = await analyzeOrExit("sync", positionals[0], values.config, io, true);
     if (typeof analysis === "number") return analysis;
     const fileHasErrors = reportDiagnostics(analysis, io);
     const only = values.only ?? [];
