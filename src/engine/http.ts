@@ -18,6 +18,8 @@ export interface HttpInit {
   timeoutMs: number;
   /** Follow 301/302/303/307/308 (GET and HEAD only), dropping Authorization on another origin. */
   followRedirects: boolean;
+  /** A request body (a webhook's JSON); sent with its Content-Length. */
+  body?: string | Buffer;
 }
 
 /** An answer whose body has not been read yet. */
@@ -60,9 +62,9 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 export async function httpRequest(url: string, init: HttpInit): Promise<HttpResponse> {
   const deadline = Date.now() + init.timeoutMs;
   let current = new URL(url);
-  let headers = { ...init.headers };
+  let headers = init.body === undefined ? { ...init.headers } : { ...init.headers, "content-length": String(Buffer.byteLength(init.body)) };
   for (let hop = 0; ; hop++) {
-    const res = await once(current, init.method, headers, deadline);
+    const res = await once(current, init.method, headers, deadline, init.body);
     const location = res.headers.location;
     const redirect = init.followRedirects && REDIRECTS.has(res.statusCode ?? 0) && location && hop < MAX_REDIRECTS;
     if (!redirect) return wrap(res, current, deadline);
@@ -96,7 +98,7 @@ function startRequest(url: URL, proxy: URL | null, method: string, headers: Reco
   });
 }
 
-function once(url: URL, method: string, headers: Record<string, string>, deadline: number): Promise<IncomingMessage> {
+function once(url: URL, method: string, headers: Record<string, string>, deadline: number, body?: string | Buffer): Promise<IncomingMessage> {
   if (url.protocol !== "http:" && url.protocol !== "https:") return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
   return new Promise((resolve, reject) => {
     const proxy = proxyFor(url);
@@ -116,7 +118,7 @@ function once(url: URL, method: string, headers: Record<string, string>, deadlin
       clearTimeout(timer);
       reject(proxy ? throughProxy(err, proxy) : err);
     });
-    req.end();
+    req.end(body);
   });
 }
 
