@@ -19,6 +19,7 @@ import { CredentialsError } from "../engine/credentials.js";
 import { oneLine } from "../engine/redact.js";
 import { notify, notifyStopped } from "../engine/notify.js";
 import { proxySettingsProblem } from "../engine/proxy.js";
+import { PlatformCache, platformCacheDir } from "../engine/platform-cache.js";
 import { createProgress } from "../engine/progress.js";
 import { Registries } from "../engine/registries.js";
 import { appendSummary, writeResult } from "../engine/report.js";
@@ -132,6 +133,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     }
 
     const released = onInterrupt(() => registries.disposeNow());
+    const platforms = await PlatformCache.open(platformCacheDir(env));
     const startedAt = new Date();
     const progress = createProgress({ total: tasks.length, stream: io.stdout });
     try {
@@ -141,6 +143,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
         progress,
         force: values.force === true || env.MIRRORBOT_FORCE === "true",
         dryRun: values["dry-run"] === true,
+        platforms,
         concurrency: concurrency ?? analysis.config.engine.concurrency,
         retries: retries ?? analysis.config.engine.retries,
         log: (fields, message) => writeLine(io.stderr, oneLine(`${message}: ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(" ")}`)),
@@ -157,6 +160,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       return result.summary.failed > 0 ? EXIT.findings : EXIT.ok;
     } finally {
       released();
+      await platforms.save();
       await registries.dispose();
     }
   });

@@ -1,6 +1,7 @@
 import { canonical } from "../domain/reference.js";
 import { formatPlatform } from "../domain/platform.js";
 import { BlobLedger } from "./blob-ledger.js";
+import type { PlatformCache } from "./platform-cache.js";
 import type { Progress } from "./progress.js";
 import { redact } from "./redact.js";
 import type { Registries } from "./registries.js";
@@ -32,6 +33,8 @@ export interface RunOptions {
   log?: (fields: Record<string, unknown>, message: string) => void;
   /** Extra environment for skopeo. */
   skopeoEnv?: Record<string, string>;
+  /** Platform manifests of source indexes read in earlier runs (saves a source GET per platform entry). */
+  platforms?: PlatformCache;
 }
 
 /** What a dry run would do with a task. */
@@ -165,7 +168,7 @@ function retryPolicy(task: SyncTask, registries: Registries, options: RunOptions
 
 async function resolveWithRetry(task: SyncTask, registries: Registries, options: RunOptions): Promise<Resolution> {
   try {
-    return await withRetry(() => resolveTask(task, registries, options.force ?? false), retryPolicy(task, registries, options));
+    return await withRetry(() => resolveTask(task, registries, options.force ?? false, options.platforms), retryPolicy(task, registries, options));
   } catch (error) {
     return { kind: "fail", error: describeError(error, registries), sourceDigest: null, transient: isTransient(error) };
   }
