@@ -3,9 +3,9 @@
  * Exit 0 when valid (warnings on stderr), 1 with `FILE:LINE:COL: error: ...` lines on stderr,
  * 2 on a usage or config error or a missing file.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type Config } from "../domain/config.js";
+import { ConfigError, DEFAULT_CONFIG_PATH, defaultConfig, loadConfig, type Config } from "../domain/config.js";
 import { displayMessage } from "../domain/display.js";
 import { type Diagnostic, formatDiagnostic, hasErrors, sortDiagnostics } from "../domain/diagnostic.js";
 import { parseImagesFile } from "../domain/images-file.js";
@@ -16,7 +16,8 @@ import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, w
 export const usage = `Usage: mirrorbot check [FILE] [--config PATH]
 
 Check an images file: syntax, references, platforms, target names (collisions) and the
-source policy. Problems are printed as FILE:LINE:COL: error|warning: message.
+source policy. Problems are printed as FILE:LINE:COL: error|warning: message; a passing
+check ends with one summary line.
 
 Arguments:
   FILE             the images file [app.imagesFile from the config, i.e. images.txt]
@@ -47,13 +48,20 @@ class InputError extends Error {}
  * Load the config and the images file and run every check: parse, name every entry in every
  * target (after `defaults.platforms` expansion), find collisions, apply the policy.
  */
-export async function analyze(fileArg: string | undefined, configArg: string | undefined, cwd: string): Promise<Analysis> {
+export async function analyze(fileArg: string | undefined, configArg: string | undefined, cwd: string, requireTargets = false): Promise<Analysis> {
   let config: Config;
   try {
     config = await loadConfig(configArg, { cwd });
   } catch (err) {
     if (err instanceof ConfigError) throw new InputError(err.message);
     throw err;
+  }
+  // The defaults name a placeholder, registry.example.com: fine for checking syntax, useless
+  // as somewhere to copy to, so plan and sync ask for a real target first.
+  if (requireTargets && isDefaultTargets(config)) {
+    const file = configArg ?? DEFAULT_CONFIG_PATH;
+    const why = (await fileExists(resolve(cwd, file))) ? `${file} names no targets` : `no ${file}`;
+    throw new InputError(`${why}: run "npx mirrorbot init" to write one for your registry (or pass --config PATH)`);
   }
   const file = fileArg ?? config.app.imagesFile;
   let text: string;
@@ -71,14 +79,34 @@ export async function analyze(fileArg: string | undefined, configArg: string | u
   return { file, config, rows: planned.rows, diagnostics: sortDiagnostics([...parsed.diagnostics, ...planned.diagnostics, ...policy]) };
 }
 
+/** True when the config's targets are the built-in placeholder (no `targets` were written). */
+function isDefaultTargets(config: Config): boolean {
+  return JSON.stringify(config.targets) === JSON.stringify(defaultConfig().targets);
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * {@link analyze}, printing why the input could not be read ("mirrorbot CMD: ...") and
  * returning exit 2 in that case.
  */
-export async function analyzeOrExit(command: string, fileArg: string | undefined, configArg: string | undefined, io: CliIo): Promise<Analysis | number> {
+export async function analyzeOrExit(
+  command: string,
+  fileArg: string | undefined,
+  configArg: string | undefined,
+  io: CliIo,
+  requireTargets = false,
+): Promise<Analysis | number> {
   if (configArg === "") throw new UsageError("--config needs a path");
   try {
-    return await analyze(fileArg, configArg, io.cwd);
+    return await analyze(fileArg, configArg, io.cwd, requireTargets);
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     for (const line of err.message.split("\n")) writeLine(io.stderr, `mirrorbot ${command}: ${displayMessage(line)}`);
@@ -97,6 +125,19 @@ export function reportDiagnostics(analysis: Analysis, io: CliIo): boolean {
   return true;
 }
 
+/**
+ * The one line a passing check ends with.
+ * @example summaryLine(analysis) // "images.txt: ok, 3 images to 1 target (4 names), 1 warning"
+ */
+export function summaryLine(analysis: Analysis): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const images = new Set(analysis.rows.map((r) => r.entry.line)).size;
+  const warnings = analysis.diagnostics.length;
+  const warned = warnings > 0 ? `, ${plural(warnings, "warning")}` : "";
+  if (images === 0) return `${analysis.file}: ok, no images yet: add one per line, e.g. nginx:1.26${warned}`;
+  return `${analysis.file}: ok, ${plural(images, "image")} to ${plural(analysis.config.targets.length, "target")} (${plural(analysis.rows.length, "name")})${warned}`;
+}
+
 /** Run `mirrorbot check` with the arguments after "check". */
 export async function run(argv: string[], ioArg: Partial<CliIo> = {}): Promise<number> {
   const io = resolveIo(ioArg);
@@ -108,6 +149,8 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}): Promise<n
     }
     const analysis = await analyzeOrExit("check", positionals[0], values.config, io);
     if (typeof analysis === "number") return analysis;
-    return reportDiagnostics(analysis, io) ? EXIT.findings : EXIT.ok;
+    if (reportDiagnostics(analysis, io)) return EXIT.findings;
+    writeLine(io.stdout, summaryLine(analysis));
+    return EXIT.ok;
   });
 }

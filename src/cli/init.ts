@@ -9,7 +9,7 @@ import { readFile, mkdir, writeFile } from "node:fs/promises";
 import { dirname, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Readable } from "node:stream";
-import { DEFAULT_CONFIG_PATH, parseConfig, type TargetConfig } from "../domain/config.js";
+import { ConfigError, DEFAULT_CONFIG_PATH, parseConfig, type TargetConfig } from "../domain/config.js";
 import { shown } from "../domain/display.js";
 import { RegistryClient, RegistryError } from "../engine/registry-client.js";
 import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, writeLine } from "./args.js";
@@ -180,8 +180,8 @@ function checkedTarget(text: string, file: string): TargetConfig {
   try {
     return parseConfig(text, file).targets[0]!;
   } catch (err) {
-    if (err instanceof Error && "issues" in err) {
-      const issues = (err as { issues: string[] }).issues.map((i) => i.replace(/^targets\[0\]\./, ""));
+    if (err instanceof ConfigError) {
+      const issues = err.issues.map((i) => i.replace(/^targets\[0\]\./, ""));
       throw new UsageError(`nothing written: ${issues.join("; ")}`);
     }
     throw err;

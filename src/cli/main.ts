@@ -4,6 +4,7 @@
  * `run(argv, io?): Promise<number>`, loaded only when used; adding one is one line in `commands`.
  */
 import { realpathSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { displayMessage } from "../domain/display.js";
 import { type CliIo, type Command, EXIT, resolveIo, writeLine } from "./args.js";
@@ -22,7 +23,7 @@ function usage(): string {
   const list = Object.entries(commands)
     .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
     .join("\n");
-  return `Usage: mirrorbot COMMAND [ARGS]\n\nCommands:\n${list}\n\nRun "mirrorbot COMMAND --help" for a command's options.`;
+  return `Usage: mirrorbot COMMAND [ARGS]\n\nCommands:\n${list}\n\nRun "mirrorbot COMMAND --help" for a command's options, "mirrorbot --version" for the version.\nNew here? "mirrorbot init" sets up your target registry.`;
 }
 
 /** Dispatch `argv` (without node and script) to a command; resolves to the exit code. */
@@ -33,6 +34,10 @@ export async function main(argv: string[], ioArg: Partial<CliIo> = {}): Promise<
     writeLine(io.stdout, usage());
     return EXIT.ok;
   }
+  if (name === "--version" || name === "-V" || name === "version") {
+    writeLine(io.stdout, `mirrorbot ${await version()}`);
+    return EXIT.ok;
+  }
   const command = name === undefined ? undefined : Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (command === undefined) {
     writeLine(io.stderr, name === undefined ? "mirrorbot: missing command" : `mirrorbot: unknown command ${displayMessage(JSON.stringify(name))}`);
@@ -41,6 +46,19 @@ export async function main(argv: string[], ioArg: Partial<CliIo> = {}): Promise<
   }
   const module = await command.load();
   return module.run(rest, io);
+}
+
+/** The version in package.json, found from this file in src/cli or dist/src/cli. */
+async function version(): Promise<string> {
+  for (const up of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(await readFile(fileURLToPath(new URL(up, import.meta.url)), "utf8")) as { name?: unknown; version?: unknown };
+      if (pkg.name === "mirrorbot" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // not at this level: try the next
+    }
+  }
+  return "unknown";
 }
 
 /** True when this file is the process entry, also through the npm bin symlink. */

@@ -21,8 +21,7 @@ Arguments:
   FILE             the images file [app.imagesFile from the config, i.e. images.txt]
 
 Options:
-  -c, --config PATH  config file [.github/mirrorbot.yml if present, else one target
-                     registry.example.com/mirror with flat naming]
+  -c, --config PATH  config file [.github/mirrorbot.yml; "mirrorbot init" writes one]
       --json         print a JSON array of {line, source, platform, target}
   -h, --help         show this help
 
@@ -79,7 +78,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}): Promise<n
       writeLine(io.stdout, usage);
       return EXIT.ok;
     }
-    const analysis = await analyzeOrExit("plan", positionals[0], values.config, io);
+    const analysis = await analyzeOrExit("plan", positionals[0], values.config, io, true);
     if (typeof analysis === "number") return analysis;
     if (reportDiagnostics(analysis, io)) return EXIT.findings;
     if (values.json) {

@@ -20,6 +20,7 @@ import { cleanLeftovers } from "../engine/leftovers.js";
 import { oneLine } from "../engine/redact.js";
 import { notify, notifyStopped } from "../engine/notify.js";
 import { proxySettingsProblem } from "../engine/proxy.js";
+import { PlatformCache, platformCacheDir } from "../engine/platform-cache.js";
 import { createProgress } from "../engine/progress.js";
 import { Registries } from "../engine/registries.js";
 import { appendSummary, writeResult } from "../engine/report.js";
@@ -41,7 +42,7 @@ Arguments:
   FILE                 the images file [app.imagesFile from the config, i.e. images.txt]
 
 Options:
-  -c, --config PATH    config file [.github/mirrorbot.yml if present]
+  -c, --config PATH    config file [.github/mirrorbot.yml; "mirrorbot init" writes one]
       --only REF|LINE  sync only these entries (repeatable): a reference such as
                        nginx:1.26, or a line number of FILE
       --force          copy even when the target is up to date
@@ -99,7 +100,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     }
     const copier = values.copier as Copier | undefined;
 
-    const analysis = await analyzeOrExit("sync", positionals[0], values.config, io);
+    const analysis = await analyzeOrExit("sync", positionals[0], values.config, io, true);
     if (typeof analysis === "number") return analysis;
     const fileHasErrors = reportDiagnostics(analysis, io);
     const only = values.only ?? [];
@@ -153,6 +154,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     const leftovers = cleanLeftovers();
     if (leftovers.killed.length > 0) writeLine(io.stderr, `stopped ${leftovers.killed.length} skopeo process(es) left running by an earlier run that was killed`);
     const released = onInterrupt(() => registries.disposeNow());
+    const platforms = await PlatformCache.open(platformCacheDir(env));
     const startedAt = new Date();
     const progress = createProgress({ total: tasks.length, stream: io.stdout });
     try {
@@ -162,6 +164,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
         progress,
         force: values.force === true || env.MIRRORBOT_FORCE === "true",
         dryRun: values["dry-run"] === true,
+        platforms,
         concurrency: concurrency ?? analysis.config.engine.concurrency,
         retries: retries ?? analysis.config.engine.retries,
         stallTimeoutMs: (stallTimeout ?? analysis.config.engine.stallTimeout) * 1000,
@@ -182,6 +185,7 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       return result.summary.failed > 0 ? EXIT.findings : EXIT.ok;
     } finally {
       released();
+      await platforms.save();
       await registries.dispose();
     }
   });

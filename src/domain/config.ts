@@ -298,7 +298,15 @@ const notifySchema = z
   .strictObject({
     type: z.enum(["feishu", "dingtalk", "wecom", "slack", "webhook"]).describe("kind of webhook"),
     urlEnv: envNameSchema.describe("name of the environment variable holding the webhook URL (it is a secret)"),
+    secretEnv: envNameSchema
+      .optional()
+      .describe("dingtalk and feishu only: name of the environment variable holding the robot's signing secret (加签 / 签名校验)"),
     on: z.enum(["failure", "always"]).default("failure").describe("send after every sync, or only when something failed"),
+  })
+  .superRefine((n, ctx) => {
+    if (n.secretEnv !== undefined && n.type !== "dingtalk" && n.type !== "feishu") {
+      ctx.addIssue({ code: "custom", path: ["secretEnv"], message: `only dingtalk and feishu robots sign their messages, not ${quote(n.type)}` });
+    }
   })
   .describe("a webhook told about sync results");
 

@@ -19,8 +19,8 @@ export interface HttpInit {
   timeoutMs: number;
   /** Follow 301/302/303/307/308 (GET and HEAD only), dropping Authorization on another origin. */
   followRedirects: boolean;
-  /** A request body: bytes, or a stream piped to the socket as the socket drains (never buffered whole). */
-  body?: Buffer | Readable;
+  /** A request body: text (a webhook's JSON), bytes, or a stream piped to the socket as the socket drains (never buffered whole). */
+  body?: string | Buffer | Readable;
   /**
    * The stall clock: fail when no byte moved for this long (body sent, answer awaited, body
    * read), while `timeoutMs` bounds the whole request. A slow link keeps going; a dead one does not.
@@ -76,7 +76,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 export async function httpRequest(url: string, init: HttpInit): Promise<HttpResponse> {
   const deadline = Date.now() + init.timeoutMs;
   let current = new URL(url);
-  let headers = { ...init.headers };
+  // A stream's length is the caller's to give (a blob's size); text and bytes are measured here.
+  let headers = typeof init.body === "string" || Buffer.isBuffer(init.body) ? { ...init.headers, "content-length": String(Buffer.byteLength(init.body)) } : { ...init.headers };
   for (let hop = 0; ; hop++) {
     const res = await once(current, init.method, headers, deadline, hop === 0 ? init.body : undefined, init.stallMs);
     const location = res.headers.location;
@@ -112,7 +113,7 @@ function startRequest(url: URL, proxy: URL | null, method: string, headers: Reco
   });
 }
 
-function once(url: URL, method: string, headers: Record<string, string>, deadline: number, body: Buffer | Readable | undefined, stallMs: number | undefined): Promise<IncomingMessage> {
+function once(url: URL, method: string, headers: Record<string, string>, deadline: number, body: string | Buffer | Readable | undefined, stallMs: number | undefined): Promise<IncomingMessage> {
   if (url.protocol !== "http:" && url.protocol !== "https:") return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
   return new Promise((resolve, reject) => {
     const proxy = proxyFor(url);
@@ -137,7 +138,7 @@ function once(url: URL, method: string, headers: Record<string, string>, deadlin
       settle();
       reject(proxy ? throughProxy(err, proxy) : err);
     });
-    if (body === undefined || Buffer.isBuffer(body)) {
+    if (body === undefined || typeof body === "string" || Buffer.isBuffer(body)) {
       req.end(body);
       return;
     }

@@ -1,4 +1,6 @@
+import { createHmac } from "node:crypto";
 import type { NotifyConfig } from "../domain/config.js";
+import { httpRequest } from "./http.js";
 import { redact } from "./redact.js";
 import type { SyncResult, TaskResult } from "./result.js";
 import { humanBytes, shortDigest } from "./summary.js";
@@ -147,18 +149,43 @@ function failureReason(error: unknown, timeoutMs: number): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
+/**
+ * A robot's signature (加签): DingTalk puts `timestamp` (ms) and `sign` in the query,
+ * HMAC-SHA256 keyed with the secret over "timestamp\nsecret"; Feishu puts `timestamp` (s) and
+ * `sign` in the body, HMAC-SHA256 keyed with "timestamp\nsecret" over nothing. Both base64.
+ * @example signRequest("dingtalk", url, body, "SEC…", 1700000000000) // url gains ?timestamp=…&sign=…
+ */
+export function signRequest(type: NotifyType, url: URL, body: unknown, secret: string, nowMs: number = Date.now()): { url: URL; body: unknown } {
+  if (type === "dingtalk") {
+    const timestamp = String(nowMs);
+    const sign = createHmac("sha256", secret).update(`${timestamp}\n${secret}`).digest("base64");
+    const signed = new URL(url);
+    signed.searchParams.set("timestamp", timestamp);
+    signed.searchParams.set("sign", sign);
+    return { url: signed, body };
+  }
+  if (type === "feishu") {
+    const timestamp = String(Math.floor(nowMs / 1000));
+    const sign = createHmac("sha256", `${timestamp}\n${secret}`).update("").digest("base64");
+    return { url, body: { timestamp, sign, ...(body as object) } };
+  }
+  return { url, body };
+}
+
 async function send(entry: NotifyConfig, url: URL, body: unknown, timeoutMs: number): Promise<string | null> {
   try {
-    const response = await fetch(url, {
+    // The registry client's transport: HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply to
+    // webhooks exactly as to registries (global fetch ignores them).
+    const response = await httpRequest(url.href, {
       method: "POST",
-      headers: { "content-type": "application/json; charset=utf-8" },
+      headers: { "content-type": "application/json; charset=utf-8", "user-agent": "mirrorbot" },
       body: JSON.stringify(body),
+      timeoutMs,
       // A redirect would turn the POST into a GET somewhere else; treat it as a failure.
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
+      followRedirects: false,
     });
     const text = await response.text();
-    if (!response.ok) return `HTTP ${response.status}`;
+    if (response.status < 200 || response.status > 299) return `HTTP ${response.status}`;
     return entry.type === "webhook" || entry.type === "slack" ? null : bodyError(text);
   } catch (error) {
     return failureReason(error, timeoutMs);
@@ -206,8 +233,15 @@ async function deliver(
       if (raw === undefined || raw.trim() === "") return `${label}: not set; skipped`;
       const url = URL.canParse(raw.trim()) ? new URL(raw.trim()) : null;
       if (url === null || (url.protocol !== "https:" && url.protocol !== "http:")) return `${label}: not an http(s) URL; skipped`;
-      const problem = await send(entry, url, payload(entry.type, runUrl), timeoutMs);
-      return problem === null ? null : `${label}: ${redact(problem, [raw, raw.trim(), ...urlSecrets(url)])}`;
+      let request = { url, body: payload(entry.type, runUrl) };
+      const secret = entry.secretEnv === undefined ? undefined : env[entry.secretEnv]?.trim();
+      if (entry.secretEnv !== undefined) {
+        // A robot set up with signing refuses unsigned messages: say which secret is missing.
+        if (!secret) return `${label}: ${entry.secretEnv} (secretEnv) not set; skipped`;
+        request = signRequest(entry.type, url, request.body, secret);
+      }
+      const problem = await send(entry, request.url, request.body, timeoutMs);
+      return problem === null ? null : `${label}: ${redact(problem, [raw, raw.trim(), ...urlSecrets(url), ...(secret ? [secret] : [])])}`;
     }),
   );
   return outcomes.filter((w): w is string => w !== null);

@@ -3,9 +3,10 @@ import { formatPlatform } from "../domain/platform.js";
 import { findPlatform, listPlatforms, parseManifest } from "./manifest.js";
 import type { Registries } from "./registries.js";
 import { RegistryError } from "./registry-client.js";
+import type { PlatformCache } from "./platform-cache.js";
 import { type SyncTask, sourceManifestRef } from "./tasks.js";
 
-/** What planning decided for one task, from HEAD requests (and one GET for platform entries). */
+/** What planning decided for one task, from HEAD requests (and one GET for a platform entry whose index is not cached). */
 export type Resolution =
   | { kind: "skip"; sourceDigest: string; targetDigest: string }
   | { kind: "copy"; sourceDigest: string; mediaType: string; targetDigest: string | null }
@@ -25,17 +26,18 @@ export class ResolveError extends Error {
 /**
  * Decide whether a task needs a copy by comparing digests. A whole image compares the index
  * digest; a platform entry compares that platform's manifest digest. Only HEADs touch the
- * source, except a platform entry, which must read the index once to learn the platform's digest.
+ * source, except a platform entry whose index digest `platforms` does not know yet, which
+ * reads the index once to learn the platform's digest.
  */
-export async function resolveTask(task: SyncTask, registries: Registries, force: boolean): Promise<Resolution> {
+export async function resolveTask(task: SyncTask, registries: Registries, force: boolean, platforms?: PlatformCache): Promise<Resolution> {
   // Both sides at once: over a long link each HEAD is a round trip (two, where the registry
   // closes the connection after a HEAD, as distribution does).
-  const [source, targetDigest] = await Promise.all([resolveSource(task, registries), headTarget(task, registries)]);
+  const [source, targetDigest] = await Promise.all([resolveSource(task, registries, platforms), headTarget(task, registries)]);
   if (!force && targetDigest === source.digest) return { kind: "skip", sourceDigest: source.digest, targetDigest };
   return { kind: "copy", sourceDigest: source.digest, mediaType: source.mediaType, targetDigest };
 }
 
-async function resolveSource(task: SyncTask, registries: Registries): Promise<{ digest: string; mediaType: string }> {
+async function resolveSource(task: SyncTask, registries: Registries, platforms?: PlatformCache): Promise<{ digest: string; mediaType: string }> {
   const { client } = registries.get(task.source.domain);
   const name = canonical(task.source);
   const head = await call(() => client.headManifest(task.source.path, sourceManifestRef(task.source)), "source", task, registries);
@@ -46,6 +48,10 @@ async function resolveSource(task: SyncTask, registries: Registries): Promise<{ 
   if (task.platform === null) return { digest: head.digest, mediaType: head.mediaType };
 
   const wanted = formatPlatform(task.platform);
+  // The index this digest names was read before: its platforms cannot have changed.
+  const repository = `${task.source.domain}/${task.source.path}`;
+  const known = platforms?.get(repository, head.digest, wanted);
+  if (known) return known;
   const doc = await call(() => client.getManifest(task.source.path, head.digest), "source", task, registries);
   const parsed = parseManifest(doc.body, doc.mediaType);
   if (parsed.kind === "image") {
@@ -58,7 +64,9 @@ async function resolveSource(task: SyncTask, registries: Registries): Promise<{ 
     const offered = listPlatforms(parsed.manifests).join(", ") || "none";
     throw new ResolveError(`platform ${wanted} not found in ${name} (available: ${offered})`, false);
   }
-  return { digest: match.digest, mediaType: match.mediaType ?? "" };
+  const found = { digest: match.digest, mediaType: match.mediaType ?? "" };
+  platforms?.set(repository, head.digest, wanted, found);
+  return found;
 }
 
 async function headTarget(task: SyncTask, registries: Registries): Promise<string | null> {

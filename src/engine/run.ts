@@ -3,6 +3,7 @@ import { canonical } from "../domain/reference.js";
 import { formatPlatform } from "../domain/platform.js";
 import { BlobLedger } from "./blob-ledger.js";
 import { NativeCopier, type RepositoryRef } from "./copy/native-copier.js";
+import type { PlatformCache } from "./platform-cache.js";
 import type { Progress } from "./progress.js";
 import { redact } from "./redact.js";
 import type { Registries } from "./registries.js";
@@ -45,6 +46,8 @@ export interface RunOptions {
   peers?: RepositoryRef[];
   /** How often a line reports bytes moving while copies run; 0 turns it off. Default 10 s. */
   progressIntervalMs?: number;
+  /** Platform manifests of source indexes read in earlier runs (saves a source GET per platform entry). */
+  platforms?: PlatformCache;
 }
 
 /** What a dry run would do with a task. */
@@ -269,7 +272,7 @@ function retryPolicy(task: SyncTask, registries: Registries, options: RunOptions
 
 async function resolveWithRetry(task: SyncTask, registries: Registries, options: RunOptions): Promise<Resolution> {
   try {
-    return await withRetry(() => resolveTask(task, registries, options.force ?? false), retryPolicy(task, registries, options));
+    return await withRetry(() => resolveTask(task, registries, options.force ?? false, options.platforms), retryPolicy(task, registries, options));
   } catch (error) {
     return { kind: "fail", error: describeError(error, registries), sourceDigest: null, transient: isTransient(error) };
   }

@@ -14,16 +14,21 @@ const workdir = useWorkdirs("mirrorbot-check-");
 const runIn = (cwd: string, argv: string[], command: typeof run = run) => runCommand(command, cwd, argv);
 
 describe("mirrorbot check", () => {
-  it("exits 0 and prints nothing for a valid images.txt in the working directory", async () => {
+  it("exits 0 and ends with a one-line summary for a valid images.txt in the working directory", async () => {
     const cwd = await workdir({ "images.txt": "# mirror these\nnginx:1.26\n--platform=linux/arm64 mysql:8.0\ngitea/gitea:1.20 => tools/gitea:1.20\n" });
-    expect(await runIn(cwd, [])).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await runIn(cwd, [])).toEqual({ code: 0, stdout: "images.txt: ok, 3 images to 1 target (3 names)\n", stderr: "" });
+  });
+
+  it("says what to do next for a file with no images yet", async () => {
+    const cwd = await workdir({ "images.txt": "# mirror these\n" });
+    expect(await runIn(cwd, [])).toEqual({ code: 0, stdout: "images.txt: ok, no images yet: add one per line, e.g. nginx:1.26\n", stderr: "" });
   });
 
   it("exits 0 with warnings on stderr", async () => {
     const cwd = await workdir({ "images.txt": "nginx:1.26\ndocker.io/library/nginx:1.26\n" });
     expect(await runIn(cwd, [])).toEqual({
       code: 0,
-      stdout: "",
+      stdout: "images.txt: ok, 1 image to 1 target (1 name), 1 warning\n",
       stderr: "images.txt:2:1: warning: duplicate of line 1 (docker.io/library/nginx:1.26)\n",
     });
   });

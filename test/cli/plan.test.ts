@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { run } from "../../src/cli/plan.js";
 import { runCommand, useWorkdirs } from "./helpers.js";
 
-const workdir = useWorkdirs("mirrorbot-plan-");
+const bareWorkdir = useWorkdirs("mirrorbot-plan-");
+// plan needs a target: every test gets this one unless it writes its own config.
+const TARGET = "targets:\n  - { name: default, registry: mirror.example.net, namespace: mirror }\n";
+const workdir = (files: Record<string, string>) => bareWorkdir({ ".github/mirrorbot.yml": TARGET, ...files });
 const plan = (cwd: string, argv: string[]) => runCommand(run, cwd, argv);
 
 const HEX = "0123456789abcdef".repeat(4);
@@ -16,20 +19,20 @@ const IMAGES = [
 ].join("\n");
 
 describe("mirrorbot plan --json", () => {
-  it("prints exactly a JSON array of {line, source, platform, target} for the default target", async () => {
+  it("prints exactly a JSON array of {line, source, platform, target} for the configured target", async () => {
     const cwd = await workdir({ "images.txt": IMAGES });
     const result = await plan(cwd, ["--json"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     expect(JSON.parse(result.stdout)).toEqual([
-      { line: 2, source: "docker.io/library/nginx:1.26", platform: null, target: "registry.example.com/mirror/nginx:1.26" },
-      { line: 3, source: "docker.io/library/mysql:8.0", platform: "linux/arm64", target: "registry.example.com/mirror/mysql:8.0-linux-arm64" },
-      { line: 4, source: "docker.io/gitea/gitea:1.20", platform: null, target: "registry.example.com/mirror/tools_gitea:1.20" },
+      { line: 2, source: "docker.io/library/nginx:1.26", platform: null, target: "mirror.example.net/mirror/nginx:1.26" },
+      { line: 3, source: "docker.io/library/mysql:8.0", platform: "linux/arm64", target: "mirror.example.net/mirror/mysql:8.0-linux-arm64" },
+      { line: 4, source: "docker.io/gitea/gitea:1.20", platform: null, target: "mirror.example.net/mirror/tools_gitea:1.20" },
       {
         line: 5,
         source: `registry.k8s.io/pause@sha256:${HEX}`,
         platform: null,
-        target: `registry.example.com/mirror/pause:sha256-${HEX}`,
+        target: `mirror.example.net/mirror/pause:sha256-${HEX}`,
       },
     ]);
   });
@@ -73,7 +76,7 @@ describe("mirrorbot plan --json", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr.split("\n")).toEqual([
-      'images.txt:3:1: error: docker.io/bitnami/nginx:1 and quay.io/bitnami/nginx:1 (line 2) both map to registry.example.com/mirror/bitnami_nginx:1 on target "default"; give one an explicit name with "=> NAME:TAG"',
+      'images.txt:3:1: error: docker.io/bitnami/nginx:1 and quay.io/bitnami/nginx:1 (line 2) both map to mirror.example.net/mirror/bitnami_nginx:1 on target "default"; give one an explicit name with "=> NAME:TAG"',
       'images.txt:4:18: error: unknown architecture "arm65" in platform "linux/arm65"',
       "images.txt: 2 errors",
       "",
@@ -100,10 +103,10 @@ describe("mirrorbot plan (table)", () => {
     expect(result.stdout).toBe(
       [
         `LINE  ${"SOURCE".padEnd(w)}  PLATFORM     TARGET`,
-        `2     ${"nginx:1.26".padEnd(w)}  all          registry.example.com/mirror/nginx:1.26`,
-        `3     ${"mysql:8.0".padEnd(w)}  linux/arm64  registry.example.com/mirror/mysql:8.0-linux-arm64`,
-        `4     ${"gitea/gitea:1.20".padEnd(w)}  all          registry.example.com/mirror/tools_gitea:1.20`,
-        `5     ${source}  all          registry.example.com/mirror/pause:sha256-${HEX}`,
+        `2     ${"nginx:1.26".padEnd(w)}  all          mirror.example.net/mirror/nginx:1.26`,
+        `3     ${"mysql:8.0".padEnd(w)}  linux/arm64  mirror.example.net/mirror/mysql:8.0-linux-arm64`,
+        `4     ${"gitea/gitea:1.20".padEnd(w)}  all          mirror.example.net/mirror/tools_gitea:1.20`,
+        `5     ${source}  all          mirror.example.net/mirror/pause:sha256-${HEX}`,
         "",
       ].join("\n"),
     );
@@ -123,6 +126,19 @@ describe("mirrorbot plan errors", () => {
       stdout: "",
       stderr: 'mirrorbot plan: .github/mirrorbot.yml: targets[0].naming.style: expected one of "flat" | "nested", got "flatt"\n',
     });
+  });
+
+  it("exits 2 without a config, or with one that names no targets, and points at init", async () => {
+    const none = await bareWorkdir({ "images.txt": "nginx:1.26\n" });
+    expect(await plan(none, [])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'mirrorbot plan: no .github/mirrorbot.yml: run "npx mirrorbot init" to write one for your registry (or pass --config PATH)\n',
+    });
+    const empty = await bareWorkdir({ "images.txt": "nginx:1.26\n", ".github/mirrorbot.yml": "# nothing yet\n" });
+    expect((await plan(empty, [])).stderr).toBe(
+      'mirrorbot plan: .github/mirrorbot.yml names no targets: run "npx mirrorbot init" to write one for your registry (or pass --config PATH)\n',
+    );
   });
 
   it("exits 2 on a missing file or bad arguments", async () => {

@@ -271,6 +271,13 @@ describe("parseConfig errors name the file and the key path", () => {
     expect(configError("policy: {}\npolicy: {}\n").message).toBe(`${FILE}:2:1: Map keys must be unique`);
   });
 
+  it("accepts a signing secret variable for dingtalk and feishu only", () => {
+    expect(parseConfig("notify: [{type: dingtalk, urlEnv: DT, secretEnv: DT_SECRET}]\n", FILE).notify[0]!.secretEnv).toBe("DT_SECRET");
+    expect(configError("notify: [{type: slack, urlEnv: S, secretEnv: S_SECRET}]\n").message).toBe(
+      `${FILE}: notify[0].secretEnv: only dingtalk and feishu robots sign their messages, not "slack"`,
+    );
+  });
+
   it("refuses a YAML alias bomb as a config error, not a crash", () => {
     const bomb = [
       'a: &a ["x","x","x","x","x","x","x","x","x"]',

@@ -1,8 +1,10 @@
+import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { NotifyConfig } from "../../src/domain/config.js";
-import { notificationText, notify, notifyStopped, truncateUtf8 } from "../../src/engine/notify.js";
+import { notificationText, notify, notifyStopped, signRequest, truncateUtf8 } from "../../src/engine/notify.js";
+import { startForwardProxy } from "../harness/forward-proxy.js";
 import { notFoundTask, syncResult, taskResult } from "./helpers/results.js";
 
 const TOKEN = "tok3n-5ecret-abcdef";
@@ -232,5 +234,57 @@ describe("chat text from registries cannot mention anyone", () => {
     const { defang } = await import("../../src/engine/notify.js");
     expect(defang("slack", "a -> b <!channel> & <@U1>")).toBe("a -> b &lt;!channel> &amp; &lt;@U1>");
     expect(defang("feishu", 'x -> <at user_id="all"></at>')).toBe('x -> ‹at user_id="all">‹/at>');
+  });
+});
+
+describe("webhooks go through the registry traffic's proxy, and robots can be signed", () => {
+  it("sends through HTTP_PROXY like registry requests (global fetch would not)", async () => {
+    const hooks = `hooks.mirrorbot.test:${new URL(base).port}`;
+    const proxy = await startForwardProxy({ routes: { [hooks]: new URL(base).host } });
+    vi.stubEnv("HTTP_PROXY", proxy.url);
+    try {
+      const warnings = await notify(withFailure, [entry("webhook", "HOOK")], { env: { HOOK: `http://${hooks}/via-proxy` }, runUrl: null });
+      expect(warnings).toEqual([]);
+      expect(hits.map((h) => h.path)).toEqual(["/via-proxy"]);
+      expect(proxy.seen.map((r) => `${r.method} ${r.target}`)).toEqual([`POST http://${hooks}/via-proxy`]);
+    } finally {
+      vi.unstubAllEnvs();
+      await proxy.close();
+    }
+  });
+
+  it("signs a DingTalk robot: timestamp and sign in the query, HMAC-SHA256 of timestamp\\nsecret keyed with the secret", async () => {
+    const secret = "SECdingtalk-signing-5ecret";
+    const before = Date.now();
+    const warnings = await notify(withFailure, [{ ...entry("dingtalk", "DT"), secretEnv: "DT_SECRET" }], { env: { DT: `${base}/robot/send?access_token=${TOKEN}`, DT_SECRET: secret } });
+    expect(warnings).toEqual([]);
+    const url = new URL(hits[0]!.path, base);
+    const timestamp = url.searchParams.get("timestamp")!;
+    expect(Number(timestamp)).toBeGreaterThanOrEqual(before);
+    expect(url.searchParams.get("access_token")).toBe(TOKEN);
+    expect(url.searchParams.get("sign")).toBe(createHmac("sha256", secret).update(`${timestamp}\n${secret}`).digest("base64"));
+  });
+
+  it("signs a Feishu robot: timestamp (seconds) and sign in the body, HMAC-SHA256 keyed with timestamp\\nsecret over nothing", async () => {
+    const secret = "feishu-signing-5ecret";
+    const warnings = await notify(withFailure, [{ ...entry("feishu", "FS"), secretEnv: "FS_SECRET" }], { env: { FS: `${base}/open-apis/bot/v2/hook/${TOKEN}`, FS_SECRET: secret } });
+    expect(warnings).toEqual([]);
+    const body = hits[0]!.body as { timestamp: string; sign: string; msg_type: string };
+    expect(body.msg_type).toBe("text");
+    expect(Math.abs(Number(body.timestamp) - Date.now() / 1000)).toBeLessThan(600);
+    expect(body.sign).toBe(createHmac("sha256", `${body.timestamp}\n${secret}`).update("").digest("base64"));
+  });
+
+  it("uses each platform's timestamp unit: milliseconds for DingTalk, seconds for Feishu", () => {
+    const feishu = signRequest("feishu", new URL("https://open.feishu.cn/x"), { msg_type: "text" }, "demo", 1_599_360_473_000);
+    expect(feishu.body).toEqual({ timestamp: "1599360473", sign: createHmac("sha256", "1599360473\ndemo").update("").digest("base64"), msg_type: "text" });
+    const ding = signRequest("dingtalk", new URL("https://oapi.dingtalk.com/robot/send?access_token=t"), {}, "demo", 1_599_360_473_000);
+    expect(ding.url.searchParams.get("timestamp")).toBe("1599360473000");
+  });
+
+  it("skips a signed robot whose secret is not set, naming the variable", async () => {
+    const warnings = await notify(withFailure, [{ ...entry("dingtalk", "DT"), secretEnv: "DT_SECRET" }], { env: { DT: `${base}/robot/send?access_token=${TOKEN}` } });
+    expect(warnings).toEqual(["notify dingtalk (DT): DT_SECRET (secretEnv) not set; skipped"]);
+    expect(hits).toEqual([]);
   });
 });

@@ -228,6 +228,18 @@ describe("mirrorbot sync", () => {
     expect(result.tasks.map((t) => [t.status, t.bytes])).toEqual([["copied", 0]]);
   }, TIMEOUT);
 
+  it("a no-op run of a --platform entry sends no manifest GET to the source (Docker Hub counts GETs as pulls)", async () => {
+    await writeImages([`--platform=linux/arm64 ${source.host}/library/nginx:1.26`, `${source.host}/library/redis:7`]);
+    expect((await sync([])).code).toBe(0); // copies, or finds it up to date; either way it reads the index once
+    const before = (await source.settledAccessLog()).length;
+    const out = await sync([]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^done: 0 copied, 2 skipped, 0 failed/m);
+    const sourceLog = (await source.settledAccessLog()).slice(before);
+    expect(countByKind(sourceLog)).toMatchObject({ manifestGet: 0, manifestHead: 2, blobGet: 0 });
+    expect(countWrites(out.targetLog)).toBe(0);
+  }, TIMEOUT);
+
   it("reports a missing source tag and still copies the others", async () => {
     await seedImages(source, [{ repo: "library/alpine", tag: "3", platforms: amd64({ seed: "sync-alpine", size: 10_000 }) }]);
     await writeImages([`${source.host}/library/nginx:9.99`, `${source.host}/library/alpine:3`, `--platform=linux/s390x ${source.host}/library/nginx:1.26`]);
