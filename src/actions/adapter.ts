@@ -6,7 +6,6 @@
  * the same handlers, the same API calls as the hosted app.
  */
 import { Probot, ProbotOctokit, type ApplicationFunction, type Logger } from "probot";
-import type { Octokit } from "../app/github/client.js";
 import type { ActionEvent } from "./event.js";
 
 /** How to reach GitHub: the workflow token and the API base (GITHUB_API_URL, GHES included). */
@@ -26,11 +25,6 @@ export function tokenProbot(options: TokenProbotOptions): Probot {
     log: options.log,
     ...(options.Octokit ? { Octokit: options.Octokit } : {}),
   });
-}
-
-/** The token client the handlers will get as `context.octokit`, for work before delivery. */
-export async function tokenClient(probot: Probot): Promise<Octokit> {
-  return probot.auth();
 }
 
 /**

@@ -18,6 +18,7 @@ export const actionEnvSchema = z.object({
   GITHUB_RUN_ID: z.string().regex(/^\d+$/, "is not a run id").describe("id of the current workflow run"),
   GITHUB_RUN_ATTEMPT: z.string().regex(/^\d+$/).default("1").describe("attempt number of the run, 1 unless re-run"),
   GITHUB_WORKFLOW_REF: z.string().optional().describe('"owner/name/.github/workflows/file.yml@ref" of the running workflow'),
+  GITHUB_STEP_SUMMARY: z.string().optional().describe("path of the file whose Markdown becomes the step's summary on the run page"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).optional().describe("log level; debug when the run has debug logging on"),
   RUNNER_DEBUG: z.string().optional().describe('"1" when the run was started with debug logging'),
   MIRRORBOT_RUN_CONCLUSION: z

@@ -3,9 +3,11 @@
  * read the event, hand the event to the app, and turn
  * any failure into a non-zero exit and one `::error` annotation that says what went wrong.
  */
+import { appendFile } from "node:fs/promises";
 import type { ProbotOctokit } from "probot";
 import { createApp } from "../app/app.js";
 import { apiMessage, httpStatus } from "../app/github/client.js";
+import { SetupProblem } from "../app/github/setup-problem.js";
 import { actionsIdentity } from "../app/github/identity.js";
 import { redact } from "../engine/redact.js";
 import { deliver, deliveryId, tokenProbot } from "./adapter.js";
@@ -64,7 +66,9 @@ export async function runStep(argv: readonly string[], io: StepIo): Promise<numb
   } catch (err) {
     // Probot has logged handler errors already (they carry the event); log anything else here.
     if (!(err instanceof AggregateError && "event" in err)) log.error({ err }, "the step failed before the app could handle the event");
-    line(errorCommand(failureMessage(event, err)), secrets);
+    const message = failureMessage(event, err);
+    line(errorCommand(message), secrets);
+    await writeSummary(env.GITHUB_STEP_SUMMARY, redact(summaryText(message, err), secrets), log);
     return EXIT.failed;
   }
 }
@@ -72,11 +76,38 @@ export async function runStep(argv: readonly string[], io: StepIo): Promise<numb
 /** One sentence per error, with a hint where the cause is usually the workflow's permissions. */
 export function failureMessage(event: ActionEvent | null, err: unknown): string {
   const what = event ? `handling ${event.name}${typeof event.payload.action === "string" ? `.${event.payload.action}` : ""}` : "reading the event";
-  const errors = err instanceof AggregateError ? err.errors : [err];
-  return `${what} failed: ${errors.map(describe).join("; ")}`;
+  return `${what} failed: ${causes(err).map(describe).join("; ")}`;
+}
+
+/** The errors behind `err`: Probot's AggregateError holds one per handler that threw. */
+function causes(err: unknown): unknown[] {
+  return err instanceof AggregateError ? err.errors : [err];
+}
+
+/** The step summary: what failed, and for a missing permission or setting, how to fix it and what the requester was told. */
+export function summaryText(message: string, err: unknown): string {
+  const problems = causes(err).filter((e): e is SetupProblem => e instanceof SetupProblem);
+  const lines = ["## mirrorbot could not finish", "", message, ""];
+  for (const p of problems) {
+    lines.push(`**To fix:** ${p.fix}.`, "");
+    if (p.done) lines.push(`**Left as it is:** ${p.done}; no mirror run was started for it.`, "");
+    lines.push("The requester was told in the request's status comment, including whether `/retry` helps.", "");
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Append `text` to the step summary file, when the runner gave one; a failure to write is only logged. */
+async function writeSummary(path: string | undefined, text: string, log: { warn: (o: object, m: string) => void }): Promise<void> {
+  if (!path) return;
+  try {
+    await appendFile(path, text);
+  } catch (err) {
+    log.warn({ err }, "could not write the step summary");
+  }
 }
 
 function describe(err: unknown): string {
+  if (err instanceof SetupProblem) return `${err.message}. To fix: ${err.fix}.${err.done ? ` ${err.done}, but no mirror run was started for it.` : ""}`;
   const status = httpStatus(err);
   if (status === undefined) return err instanceof Error ? err.message : String(err);
   const hint =

@@ -8,7 +8,7 @@ import { apiMessage } from "../github/client.js";
 import { dispatchWorkflow, type RunLink } from "../github/dispatch.js";
 import { commitLines, CommitRefusedError, type CommitLink } from "../github/images-file.js";
 import { setStatusLabel, STATUS_LABELS } from "../github/labels.js";
-import { openRequestPullRequest } from "../github/pull-request.js";
+import { openRequestPullRequest, PullRequestError, type PullLink } from "../github/pull-request.js";
 import { setupProblem, type SetupProblem } from "../github/setup-problem.js";
 import { claimStatusComment, writeStatusComment } from "../github/status-comment.js";
 import { code, commitMessage, pullRequestText, renderStatus, type StatusView } from "../render.js";
@@ -141,17 +141,28 @@ export async function proposeRequest(env: RepoEnv, home: Home, state: RequestSta
   const { octokit, repo, config, deps } = env;
   const file = config.app.imagesFile;
   const text = pullRequestText({ issue: home.issue, request: state.request, requester: state.requester.login, file, lines: plan.newLines });
-  const pr = await openRequestPullRequest(octokit, repo, {
-    base: env.defaultBranch,
-    request: state.request,
-    path: file,
-    lines: plan.newLines,
-    message: (added) => commitMessage({ file, added, issue: home.issue, request: state.request, requester: state.requester }),
-    title: text.title,
-    body: text.body,
-    attempts: deps.commitAttempts,
-    sleep: deps.sleep,
-  });
+  let pr: PullLink;
+  try {
+    pr = await openRequestPullRequest(octokit, repo, {
+      base: env.defaultBranch,
+      request: state.request,
+      path: file,
+      lines: plan.newLines,
+      message: (added) => commitMessage({ file, added, issue: home.issue, request: state.request, requester: state.requester }),
+      title: text.title,
+      body: text.body,
+      attempts: deps.commitAttempts,
+      sleep: deps.sleep,
+    });
+  } catch (err) {
+    const problem = err instanceof PullRequestError ? setupProblem(err.error, err.operation, deps.runtime) : null;
+    if (!problem) throw err instanceof PullRequestError ? err.error : err;
+    env.log.error({ err: problem, github: problem.githubMessage, request: state.request }, problem.message);
+    const failed: RequestState = { ...state, status: "failed", images: plan.lines, failed: plan.lines };
+    await writeStatus(env, home, commentId, failed, { kind: "blocked", stage: "propose", problem: problem.text, done: null });
+    await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.failed, home.labels);
+    throw problem;
+  }
   const awaiting: RequestState = { ...state, status: "awaiting-approval", images: plan.lines, pr: pr.number };
   await writeStatus(env, home, commentId, awaiting, { kind: "awaiting-approval", prUrl: pr.url, rows: plan.rows });
   await setStatusLabel(octokit, repo, home.issue, STATUS_LABELS.awaiting, home.labels);

@@ -13,6 +13,7 @@ import type { RunLink } from "../github/dispatch.js";
 import { closeIssue, issueSnapshot } from "../github/issue.js";
 import { setStatusLabel, STATUS_LABELS, type StatusLabel } from "../github/labels.js";
 import { markSuperseded, type StatusComment } from "../github/status-comment.js";
+import { setupProblem } from "../github/setup-problem.js";
 import type { RequestState } from "../state.js";
 import { writeStatus } from "./launch.js";
 
@@ -61,6 +62,20 @@ export async function reportResult(env: RepoEnv, status: StatusComment, run: Fin
   try {
     await report(env, status, run, others);
   } catch (err) {
+    const problem = setupProblem(err, "artifact", env.deps.runtime);
+    if (problem) {
+      // The result is there but the token may not read it. A run that succeeded most likely
+      // mirrored everything: say so, keep the request waiting for its result (a re-run of the
+      // report job reports it), and do not call it failed. Then fail loudly for the operator.
+      env.log.error({ err: problem, github: problem.githubMessage, request: status.state.request, run: run.id }, problem.message);
+      const { base, home } = await where(env, status, run);
+      if (run.conclusion === "success") {
+        await writeStatus(env, home, status.id, { ...base, status: "queued" }, { kind: "unreadable", conclusion: run.conclusion, problem: problem.text });
+      } else {
+        await reportRunFailed(env, home, status.id, base, run, `${problem.text.doing} failed because ${problem.what}; a maintainer needs to ${problem.fix}`);
+      }
+      throw problem;
+    }
     // A request left "queued" would wait for a result that already came: mark it failed with
     // the reason, so /retry is offered. If even that fails, the error goes to the log.
     env.log.warn({ request: status.state.request, run: run.id, err }, "could not report the result");

@@ -4,6 +4,18 @@
  */
 import { httpStatus, type Octokit, type Repo } from "./client.js";
 import { commitLines } from "./images-file.js";
+import type { Operation } from "./setup-problem.js";
+
+/** Opening the bot pull request failed at `operation`; `cause` is GitHub's error. Nothing it created is left. */
+export class PullRequestError extends Error {
+  constructor(
+    readonly operation: Extract<Operation, "branch" | "commit" | "pull-request">,
+    readonly error: unknown,
+  ) {
+    super(`${operation} failed`, { cause: error });
+    this.name = "PullRequestError";
+  }
+}
 
 const BRANCH_PREFIX = "mirrorbot/request-";
 
@@ -26,7 +38,10 @@ export interface PullLink {
 
 /**
  * Branch off `base`, commit the lines to `path` there, open the pull request. A branch or a
- * pull request left by an earlier delivery of the same request is reused.
+ * pull request left by an earlier delivery of the same request is reused. When a step fails
+ * (a missing permission, a repository that does not let the token open pull requests), the
+ * branch is deleted again, so no branch is left without its pull request; the error says
+ * which step failed (PullRequestError).
  */
 export async function openRequestPullRequest(
   octokit: Octokit,
@@ -44,24 +59,44 @@ export async function openRequestPullRequest(
   },
 ): Promise<PullLink> {
   const branch = botBranch(options.request);
-  const { data: ref } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${options.base}` });
+  let created = false;
   try {
+    const { data: ref } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${options.base}` });
     await octokit.rest.git.createRef({ ...repo, ref: `refs/heads/${branch}`, sha: ref.object.sha });
+    created = true;
   } catch (err) {
-    if (httpStatus(err) !== 422) throw err; // 422: the branch exists from an earlier attempt
+    if (httpStatus(err) !== 422) throw new PullRequestError("branch", err); // 422: the branch exists from an earlier attempt
   }
   const { path, lines, message, attempts, sleep } = options;
-  await commitLines(octokit, repo, { path, branch, lines, message, attempts, ...(sleep ? { sleep } : {}) });
+  try {
+    await commitLines(octokit, repo, { path, branch, lines, message, attempts, ...(sleep ? { sleep } : {}) });
+  } catch (err) {
+    throw await withoutBranch(octokit, repo, branch, created, new PullRequestError("commit", err));
+  }
   try {
     const { data } = await octokit.rest.pulls.create({ ...repo, base: options.base, head: branch, title: options.title, body: options.body });
     return { number: data.number, url: data.html_url };
   } catch (err) {
-    if (httpStatus(err) !== 422) throw err;
-    const { data } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${branch}`, state: "open" });
-    const open = data[0];
-    if (!open) throw err;
-    return { number: open.number, url: open.html_url };
+    if (httpStatus(err) === 422) {
+      const { data } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${branch}`, state: "open" });
+      const open = data[0];
+      if (open) return { number: open.number, url: open.html_url };
+    }
+    // Whoever made the branch, it has no pull request now: nothing should point at it.
+    throw await withoutBranch(octokit, repo, branch, true, new PullRequestError("pull-request", err));
   }
+}
+
+/** Delete `branch` when `owned`, then hand back `error` to throw (a failed delete is logged by the caller's error only). */
+async function withoutBranch(octokit: Octokit, repo: Repo, branch: string, owned: boolean, error: PullRequestError): Promise<PullRequestError> {
+  if (!owned) return error;
+  try {
+    await octokit.rest.git.deleteRef({ ...repo, ref: `heads/${branch}` });
+  } catch (err) {
+    // 422: already gone. Anything else leaves the branch; the error that brought us here matters more.
+    if (httpStatus(err) !== 422) return Object.assign(error, { branchLeft: branch });
+  }
+  return error;
 }
 
 /** Close a pull request, with a comment saying why. */

@@ -379,7 +379,8 @@ export class FakeGitHub {
   /** The token's answer when it may not make this call, as GitHub gives it; null when it may. */
   #permissionCheck(method: string, path: string): [number, any, Record<string, string>] | null {
     const tokens = this.#options.tokens;
-    if (!tokens) return null;
+    // The App's own calls (its JWT: the installation token exchange, GET /app) are not a token's.
+    if (!tokens || path.startsWith("/app")) return null;
     const token = /^token (.+)$/i.exec(this.#currentAuth ?? "")?.[1] ?? /^bearer (.+)$/i.exec(this.#currentAuth ?? "")?.[1];
     const granted = token !== undefined ? tokens[token] : undefined;
     if (!granted) return [401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" }, {}];
