@@ -2,6 +2,7 @@
 import type { Logger } from "probot";
 import type { Config } from "../domain/config.js";
 import type { Octokit, Repo } from "./github/client.js";
+import { registryTagSource, type TagSource } from "./tag-check.js";
 import { appIdentity, type IdentitySource } from "./github/identity.js";
 import { MemoryRateLimitStore, type RateLimitStore } from "./rate-limit.js";
 
@@ -18,6 +19,8 @@ export interface AppDeps {
   readonly inflight: Set<string>;
   /** The app's own account: only status comments it wrote are trusted. */
   readonly identity: IdentitySource;
+  /** Where a request's tags are read (tag sets, did-you-mean): the source registries. */
+  readonly tagSource: (config: Config) => TagSource;
 }
 
 /** Production defaults: real time, an in-memory rate limit, up to 5 x 2 s looking for a run, the identity from `GET /app`. */
@@ -30,6 +33,7 @@ export function defaultDeps(): AppDeps {
     commitAttempts: 4,
     inflight: new Set(),
     identity: appIdentity(),
+    tagSource: (config) => registryTagSource(config),
   };
 }
 

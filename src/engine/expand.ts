@@ -76,12 +76,12 @@ export async function expandTagSets(
       if (tags.length > options.maxTagsPerRule) {
         const first = tags.slice(0, shown).join(", ");
         const message =
-          `${rule} matches ${tags.length} tags, more than policy.maxTagsPerRule (${options.maxTagsPerRule}) in ${options.configFile}: ` +
+          `${JSON.stringify(rule)} matches ${tags.length} tags, more than policy.maxTagsPerRule (${options.maxTagsPerRule}) in ${options.configFile}: ` +
           `${first}, …; narrow the set (e.g. add "latest ${options.maxTagsPerRule}") or raise the limit`;
         at("error", message);
         return { entry, rule, tags: [], available: available.length, error: message };
       }
-      if (tags.length === 0) at("warning", `${rule} matches none of the ${available.length} tags of ${repository(entry.source)}`);
+      if (tags.length === 0) at("warning", `${JSON.stringify(rule)} matches none of the ${available.length} tags of ${repository(entry.source)}`);
       return { entry, rule, tags, available: available.length, error: null };
     }),
   );

@@ -114,7 +114,7 @@ describe("mirrorbot plan with tag sets", () => {
       "",
     ];
     const result = await runIn(plan, ["--json"], lines.join("\n"));
-    expect(result.stderr).toBe(`images.txt:6:1: warning: library/nginx:{semver >=1.28.0-0} matches none of the 28 tags of ${repo()}\n`.replace("library/nginx:", `${repo()}:`));
+    expect(result.stderr).toBe(`images.txt:6:1: warning: "${repo()}:{semver >=1.28.0-0}" matches none of the 28 tags of ${repo()}\n`);
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.stdout) as Array<{ line: number; source: string; target: string; rule: string }>;
     const byLine = (line: number) => rows.filter((r) => r.line === line).map((r) => r.target.slice(`${target.host}/mirror/`.length));
@@ -155,7 +155,7 @@ describe("mirrorbot plan with tag sets", () => {
       code: 1,
       stdout: "",
       stderr:
-        `images.txt:2:1: error: ${repo()}:{*} matches 28 tags, more than policy.maxTagsPerRule (10) in mirrorbot.yml: ` +
+        `images.txt:2:1: error: "${repo()}:{*}" matches 28 tags, more than policy.maxTagsPerRule (10) in mirrorbot.yml: ` +
         `1.28.0-rc.2, 1.28.0-rc1, 1.28.0-rc1-alpine, 1.27.3, v1.27.3, …; narrow the set (e.g. add "latest 10") or raise the limit\n`,
     });
   });
