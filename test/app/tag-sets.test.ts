@@ -5,16 +5,18 @@
  * distribution on 127.0.0.1 holding the tags.
  */
 import type nock from "nock";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { COMMUNITY, issueComment, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
 import { seedImages } from "../harness/oci-image.js";
 import { addTags } from "../harness/paging-proxy.js";
 import { type RunningRegistry, startRegistry } from "../harness/registry.js";
-import { api, blockNetwork, comments, CONFIG, config, decoded, expectQueued, imagesFile, permission, R } from "./helpers/github.js";
+import { api, blockNetwork, comments, CONFIG, config, decoded, expectQueued, imagesFile, mergedPull, permission, R } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
 
 blockNetwork("127\\.0\\.0\\.1");
 
+// Real registries on a machine shared with other suites: generous bounds, never a timing assertion.
+vi.setConfig({ testTimeout: 120_000 });
 const TIMEOUT = 120_000;
 let source: RunningRegistry;
 let host: string;
@@ -217,6 +219,26 @@ describe("a community tag set", () => {
     expect(decoded(bodies.put)).toBe(`${rule}\n`);
     expect(bodies.dispatch.inputs).toEqual({ images: rule, request: REQUEST, force: "false" });
     expect(bodies.status).toContain(`\`${rule}\` matches 2 tags: \`1.26.3\`, \`1.26.2\`.`);
+  });
+});
+
+describe("a merged pull request adding a tag set", () => {
+  it("dispatches the set itself and the status comment shows what it matches", async () => {
+    const rule = `${host}/library/nginx:{semver ~1.26, !v*, latest 2}`;
+    const { probot } = await testProbot();
+    const bodies: Record<string, any> = {};
+    const scope = api();
+    config(scope, configText);
+    comments(scope, 20);
+    mergedPull(scope, 20, { adds: [rule], merged: `nginx:1.26\n${rule}\n` });
+    expectQueued(scope, { issue: 20, runId: 800, commentId: 1 }, { dispatch: (b) => (bodies.dispatch = b), comment: (b) => (bodies.comment = b) });
+
+    const payload = pullRequestEvent({ action: "closed", number: 20, id: 800, merged: true, author: COMMUNITY, sender: MAINTAINER });
+    await probot.receive({ id: "d-800", name: "pull_request", payload: payload as any });
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(bodies.dispatch.inputs.images).toBe(rule);
+    expect(bodies.comment).toContain(`\`${rule}\` matches 2 tags: \`1.26.3\`, \`1.26.2\`.`);
   });
 });
 

@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { run as plan } from "../../src/cli/plan.js";
 import { run as sync } from "../../src/cli/sync.js";
 import { parseResult } from "../../src/engine/result.js";
@@ -17,6 +17,8 @@ import { type PlatformSpec, seedImages } from "../harness/oci-image.js";
 import { addTags, type PagingProxy, startPagingProxy } from "../harness/paging-proxy.js";
 import { type RunningRegistry, startRegistry } from "../harness/registry.js";
 
+// Real registries on a machine shared with other suites: generous bounds, never a timing assertion.
+vi.setConfig({ testTimeout: 120_000 });
 const TIMEOUT = 180_000;
 const PAGE = 5;
 const SKOPEO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb";

@@ -17,7 +17,8 @@ import { firstParent } from "../github/pull-request.js";
 import { issueSnapshot, reply } from "../github/issue.js";
 import { findStatusComment, type StatusComment } from "../github/status-comment.js";
 import { CHECK_NAME, checkRunText, renderMergedReply } from "../render.js";
-import { planLines, requestLine } from "../request.js";
+import { planLines, requestLine, type RequestPlan } from "../request.js";
+import { checkRequestTags } from "../tag-check.js";
 import { launchRequest, newState } from "./launch.js";
 
 /**
@@ -120,7 +121,7 @@ export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void
     }
     const snapshot = await issueSnapshot(octokit, repo, state.issue);
     const home: Home = { issue: state.issue, kind: state.kind, labels: snapshot.labels };
-    const plan = planLines(lines, config);
+    const plan = await mergedPlan(env, lines);
     await launchRequest(env, home, { ...state, pr: null }, plan, bot.id);
     await reply(octokit, repo, pr.number, renderMergedReply(state.issue, plan.lines.length));
     return;
@@ -137,7 +138,7 @@ export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void
     log.info({ reason: "nothing-added", pr: pr.number }, "merged pull request adds no entries");
     return;
   }
-  await launchRequest(env, home, newState(home, request, pr.author), planLines(lines, config), earlier?.id ?? null);
+  await launchRequest(env, home, newState(home, request, pr.author), await mergedPlan(env, lines), earlier?.id ?? null);
 }
 
 /**
@@ -154,6 +155,17 @@ async function mergedLines(env: RepoEnv, pr: MergedPull): Promise<{ onBranch: Se
   if (pr.added !== null) return { onBranch, added: addedLines(pr.added.join("\n"), "", file, stays) };
   const parent = await firstParent(octokit, repo, pr.mergeSha);
   return { onBranch, added: addedLines(after.text, parent ? (await readRepoFile(octokit, repo, file, parent)).text : "", file, stays) };
+}
+
+/**
+ * The plan of merged lines, with tag sets expanded for the reply when their registry answers.
+ * A maintainer merged them: nothing is refused here; the run reports what it cannot do.
+ */
+async function mergedPlan(env: RepoEnv, lines: readonly string[]): Promise<RequestPlan> {
+  const plan = planLines(lines, env.config);
+  if ((plan.tagSets ?? []).length === 0) return plan;
+  const checked = await checkRequestTags(plan, env.config, env.deps.tagSource(env.config));
+  return checked.ok ? checked.plan : plan;
 }
 
 /** The entry key of one request line (a valid images.txt line). */
