@@ -15,9 +15,10 @@ import type { PlannedTarget } from "../domain/naming.js";
 import { formatDiagnostic, hasErrors } from "../domain/diagnostic.js";
 import { CredentialsError } from "../engine/credentials.js";
 import { ruleText, type TagSetExpansion } from "../engine/expand.js";
-import { Registries } from "../engine/registries.js";
+import { sourceTagLister } from "../engine/source-lister.js";
+import type { TagLister } from "../engine/tag-list.js";
 import { analyzeOrExit, reportDiagnostics } from "./check.js";
-import { expandPlan, tagLister } from "./tag-sets.js";
+import { expandPlan } from "./tag-sets.js";
 import { type CliIo, EXIT, parseCommandArgs, resolveIo, withUsage, writeLine } from "./args.js";
 
 export const usage = `Usage: mirrorbot plan [FILE] [--config PATH] [--json]
@@ -112,23 +113,19 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     let rows = analysis.rows;
     let expansions: TagSetExpansion[] = [];
     if (analysis.tagSets.length > 0) {
-      let registries: Registries;
+      let lister: TagLister;
       try {
-        registries = await Registries.open(analysis.config, new Set(analysis.tagSets.map((e) => e.source.domain)), env);
+        lister = await sourceTagLister(analysis.config, new Set(analysis.tagSets.map((e) => e.source.domain)), env);
       } catch (err) {
         if (!(err instanceof CredentialsError)) throw err;
         writeLine(io.stderr, `mirrorbot plan: ${err.message}`);
         return EXIT.usage;
       }
-      try {
-        const expanded = await expandPlan(rows, analysis.tagSets, analysis.config, tagLister(registries), { file: analysis.file, configFile: values.config, known: analysis.diagnostics });
-        for (const d of expanded.diagnostics) writeLine(io.stderr, formatDiagnostic(d));
-        if (hasErrors(expanded.diagnostics)) return EXIT.findings;
-        rows = expanded.rows;
-        expansions = expanded.expansions;
-      } finally {
-        await registries.dispose();
-      }
+      const expanded = await expandPlan(rows, analysis.tagSets, analysis.config, lister, { file: analysis.file, configFile: values.config, known: analysis.diagnostics });
+      for (const d of expanded.diagnostics) writeLine(io.stderr, formatDiagnostic(d));
+      if (hasErrors(expanded.diagnostics)) return EXIT.findings;
+      rows = expanded.rows;
+      expansions = expanded.expansions;
     }
     if (values.json) {
       writeLine(io.stdout, JSON.stringify(rows.map(planRow), null, 2));

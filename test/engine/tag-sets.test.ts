@@ -162,6 +162,19 @@ describe("mirrorbot plan with tag sets", () => {
     });
   });
 
+  it("needs no target credentials: planning reads only the source", async () => {
+    const config = (await readFile(join(work, "mirrorbot.yml"), "utf8")).replace("    tlsVerify: false\nsources:", "    tlsVerify: false\n    credentials: { usernameEnv: UNSET_TARGET_USER, passwordEnv: UNSET_TARGET_PASSWORD }\nsources:");
+    expect(config).toContain("UNSET_TARGET_USER");
+    await writeFile(join(work, "with-target-login.yml"), config);
+    await writeFile(join(work, "images.txt"), `${repo()}:{latest 1}\n`);
+    let stdout = "";
+    let stderr = "";
+    const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, cwd: work };
+    const code = await plan(["--config", "with-target-login.yml", "--json"], io, { PATH: process.env.PATH ?? "", HOME: work });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(JSON.parse(stdout).map((r: { target: string }) => r.target)).toEqual([`${target.host}/mirror/library_nginx:1.27.3`]);
+  });
+
   it("names a repository the source does not have", async () => {
     const result = await runIn(plan, [], `${proxy.host}/library/nope:{*}\n`);
     expect(result.code).toBe(1);
