@@ -5,7 +5,6 @@
  * (`jenkins:v2.346` -> `2.346`). Only tag lists are read, never a manifest: no pulls.
  */
 import type { Config } from "../domain/config.js";
-import { formatDiagnostic, type Diagnostic } from "../domain/diagnostic.js";
 import { isTagSet } from "../domain/images-file.js";
 import { planTargets } from "../domain/naming.js";
 import { familiarName, type ImageReference } from "../domain/reference.js";
@@ -70,7 +69,8 @@ export async function checkRequestTags(plan: RequestPlan, config: Config, tags: 
     for (const d of expanded.diagnostics) if (d.severity === "error") problems.push({ image: lineOf(d.line), message: d.message });
     const plain = [...new Set(plan.rows.map((r) => r.entry))];
     const planned = planTargets([...plain, ...expanded.entries], config.targets, "request");
-    problems.push(...planned.diagnostics.map((d: Diagnostic) => ({ image: lineOf(d.line), message: formatDiagnostic(d).replace(/^request:\d+:\d+: error: /, "") })));
+    // Plain lines were checked against each other already; what is left is a tag clashing.
+    problems.push(...planned.diagnostics.map((d) => ({ image: lineOf(d.line), message: d.message })));
     rows = planned.rows;
   }
   const plainEntries = [...new Set(plan.rows.map((r) => r.entry))].filter((e) => !isTagSet(e) && e.source.tag !== undefined && e.source.digest === undefined);
