@@ -3,6 +3,7 @@
  * lines inside fenced code blocks, indented code blocks and block quotes are never commands,
  * so quoting someone's `/sync` in a reply cannot trigger it again.
  */
+import { ruleEnd } from "../domain/tag-rule.js";
 
 import { splitLines } from "../domain/lines.js";
 
@@ -83,12 +84,39 @@ function parseApprove(rest: string, line: number): ApproveCommand {
   return request === undefined ? { kind: "approve", line } : { kind: "approve", line, request };
 }
 
+/**
+ * Words of a `/sync` line; a tag set `nginx:{semver >=1.26 <1.28}` is one word, spaces and all.
+ * @example words("nginx:{semver ^1, !v*} redis:7") // ["nginx:{semver ^1, !v*}", "redis:7"]
+ */
+function words(rest: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < rest.length) {
+    if (/\s/.test(rest[i]!)) {
+      i++;
+      continue;
+    }
+    const end = i + (/^\S+/.exec(rest.slice(i))?.[0].length ?? 1);
+    const brace = rest.indexOf(":{", i);
+    if (brace !== -1 && brace < end) {
+      const close = ruleEnd(rest, brace + 1);
+      const stop = close === -1 ? rest.length : close + 1;
+      out.push(rest.slice(i, stop).trimEnd());
+      i = stop;
+      continue;
+    }
+    out.push(rest.slice(i, end));
+    i = end;
+  }
+  return out;
+}
+
 /** The arguments of one `/sync` line. */
 function parseSync(rest: string, line: number): SyncCommand {
   const images: string[] = [];
   const platforms: string[] = [];
   const problems: string[] = [];
-  const tokens = rest.trim().split(/\s+/).filter((t) => t !== "");
+  const tokens = words(rest);
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (token === "--platform" || token.startsWith("--platform=")) {

@@ -2,6 +2,7 @@
 import type { Logger } from "probot";
 import type { Config } from "../domain/config.js";
 import type { Octokit, Repo } from "./github/client.js";
+import { registryTagSource, type TagSource } from "./tag-check.js";
 import { appIdentity, type IdentitySource } from "./github/identity.js";
 import type { Runtime } from "./github/setup-problem.js";
 import { githubLimiter, type RequestLimiter } from "./rate-limit.js";
@@ -22,6 +23,8 @@ export interface AppDeps {
   readonly identity: IdentitySource;
   /** The hosted App or Actions mode: how a missing permission is granted differs. */
   readonly runtime: Runtime;
+  /** Where a request's tags are read (tag sets, did-you-mean): the source registries. */
+  readonly tagSource: (config: Config) => TagSource;
 }
 
 /** Production defaults: real time, the hourly limit counted on GitHub, up to 5 x 2 s looking for a run, the identity from `GET /app`. */
@@ -34,6 +37,7 @@ export function defaultDeps(): AppDeps {
     commitAttempts: 10,
     identity: appIdentity(),
     runtime: "app",
+    tagSource: (config) => registryTagSource(config),
   };
 }
 

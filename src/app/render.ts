@@ -15,7 +15,7 @@ import { rowLink } from "../catalog/row-id.js";
 import { noAutolinks } from "../engine/markdown.js";
 import type { SyncResult, TaskResult } from "../engine/result.js";
 import type { RunLink } from "./github/dispatch.js";
-import { shortReference, type Problem } from "./request.js";
+import { requestLine, shortReference, type Problem } from "./request.js";
 import { requestMarker, stateComment, type RequestState } from "./state.js";
 
 /** What a status comment shows beside its state. */
@@ -205,12 +205,39 @@ function minutes(ms: number): string {
   return `${m} minute${m === 1 ? "" : "s"}`;
 }
 
+/** Rows of the "Will be available as" table; a tag set can add dozens. */
+const MAX_TARGET_ROWS = 30;
+/** Tags a tag set's line names before "and N more". */
+const MAX_TAGS_SHOWN = 10;
+
 function targetTable(rows: readonly PlannedTarget[]): string {
   return [
+    ...tagSetLines(rows),
     "| Image | Will be available as |",
     "| --- | --- |",
-    ...rows.map((r) => `| ${cell(imageLabel(r.entry))} | ${cell(r.reference)} |`),
+    ...capped(rows, MAX_TARGET_ROWS, (r) => [`| ${cell(imageLabel(r.entry))} | ${cell(r.reference)} |`], (n) => `| … and ${n} more | |`),
   ].join("\n");
+}
+
+/**
+ * One line per tag set among the rows: the tags it matched, newest first.
+ * @example "`nginx:{semver ~1.27}` matches 2 tags: `1.27.3`, `1.27.2`."
+ */
+function tagSetLines(rows: readonly PlannedTarget[]): string[] {
+  const sets = new Map<string, string[]>();
+  for (const r of rows) {
+    if (!r.entry.rule || r.entry.source.tag === undefined) continue;
+    const rule = requestLine({ ...r.entry, source: { domain: r.entry.source.domain, path: r.entry.source.path }, platform: null, rename: null });
+    const tags = sets.get(rule) ?? sets.set(rule, []).get(rule)!;
+    if (!tags.includes(r.entry.source.tag)) tags.push(r.entry.source.tag);
+  }
+  if (sets.size === 0) return [];
+  const lines = [...sets].map(([rule, tags]) => {
+    const shown = tags.slice(0, MAX_TAGS_SHOWN).map(code).join(", ");
+    const more = tags.length > MAX_TAGS_SHOWN ? ` and ${tags.length - MAX_TAGS_SHOWN} more` : "";
+    return `${code(rule)} matches ${tags.length} tag${tags.length === 1 ? "" : "s"}: ${shown}${more}.`;
+  });
+  return [...lines, ""];
 }
 
 /** A task's source in Docker's short form, and the name to `docker tag` back to (none for digest-only sources). */

@@ -5,7 +5,9 @@
  * image rejects the whole request; the plan lists every problem so one reply can name them.
  */
 import type { Config } from "../domain/config.js";
-import { entryKey, parseEntryLine, parseImagesFile, type ImageEntry } from "../domain/images-file.js";
+import { entryKey, isTagSet, parseEntryLine, parseImagesFile, type ImageEntry } from "../domain/images-file.js";
+import { formatTagRule } from "../domain/tag-rule.js";
+import { tagSetNamingDiagnostics } from "../engine/expand.js";
 import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/naming.js";
 import { formatPlatform, parsePlatform, PlatformError, type Platform } from "../domain/platform.js";
 import { policyViolation, requestSizeViolation } from "../domain/policy.js";
@@ -33,6 +35,8 @@ export interface RequestPlan {
   readonly newLines: string[];
   /** Every (image, platform, target) the run will produce, for the reply. */
   readonly rows: PlannedTarget[];
+  /** Tag sets of the request (after platform expansion), not yet expanded into `rows`. */
+  readonly tagSets?: readonly ImageEntry[];
 }
 
 export type Validation = { readonly ok: true; readonly plan: RequestPlan } | { readonly ok: false; readonly problems: Problem[] };
@@ -60,9 +64,17 @@ export function shortReference(ref: ImageReference): string {
  * @example requestLine(parseEntryLine("docker.io/library/nginx:1.26 --platform=linux/arm64/v8").entry!)
  *   // "--platform=linux/arm64 nginx:1.26"
  */
-export function requestLine(entry: Pick<ImageEntry, "source" | "platform" | "rename">): string {
+export function requestLine(entry: Pick<ImageEntry, "source" | "platform" | "rename" | "rule">): string {
   const platform = entry.platform ? `--platform=${formatPlatform(entry.platform)} ` : "";
-  return platform + shortReference(entry.source) + (entry.rename !== null ? ` => ${entry.rename}` : "");
+  return platform + sourceLine(entry) + (entry.rename !== null ? ` => ${entry.rename}` : "");
+}
+
+/** The short source, or for a tag set its short repository and rule: "nginx:{semver ^1.26}". */
+function sourceLine(entry: Pick<ImageEntry, "source" | "rule">): string {
+  if (!isTagSet(entry)) return shortReference(entry.source);
+  // The repository's short form is the one that reads back as the same repository.
+  const probe = shortReference({ ...entry.source, tag: "latest" });
+  return `${probe.slice(0, -":latest".length)}:${formatTagRule(entry.rule!)}`;
 }
 
 /** How a request is checked beyond its images. */
@@ -110,8 +122,10 @@ export function validateRequest(
   problems.push(...collisions(entries, added, existing, config));
   if (problems.length > 0) return { ok: false, problems };
 
-  const rows = planTargets(expandPlatforms(entries, config.defaults.platforms), config.targets, "request").rows;
-  return { ok: true, plan: { lines, newLines: added.map((e) => lines[e.line - 1]!), rows } };
+  // A tag set's rows come from its expansion (see tag-check.ts); here it has no tags yet.
+  const all = expandPlatforms(entries, config.defaults.platforms);
+  const rows = planTargets(all.filter((e) => !isTagSet(e)), config.targets, "request").rows;
+  return { ok: true, plan: { lines, newLines: added.map((e) => lines[e.line - 1]!), rows, tagSets: all.filter(isTagSet) } };
 }
 
 /** The entries one item stands for (one per extra platform), pushing its problems. */
@@ -149,13 +163,17 @@ function collisions(entries: ImageEntry[], added: ImageEntry[], existing: ImageE
     seen.add(key);
     problems.push({ image: requestLine(entry), message });
   };
-  const inRequest = planTargets(expandPlatforms(entries, platforms), config.targets, "request");
+  // Tag sets are named per tag once expanded; offline, only their naming can be checked.
+  const sets = expandPlatforms(entries.filter(isTagSet), platforms);
+  for (const d of tagSetNamingDiagnostics(sets, config.targets, "request")) push(entries[d.line - 1]!, d.message);
+  const plain = entries.filter((e) => !isTagSet(e));
+  const inRequest = planTargets(expandPlatforms(plain, platforms), config.targets, "request");
   // Lines in the request are numbered by position; the owner is named by its image already.
   for (const d of inRequest.diagnostics) push(entries[d.line - 1]!, d.message.replace(/ \(line \d+\)/, ""));
 
   const next = existing.reduce((max, e) => Math.max(max, e.line), 0) + 1;
-  const base = expandPlatforms(existing, platforms);
-  for (const entry of added) {
+  const base = expandPlatforms(existing.filter((e) => !isTagSet(e)), platforms);
+  for (const entry of added.filter((e) => !isTagSet(e))) {
     const probe = { ...entry, line: next };
     const { diagnostics } = planTargets([...base, ...expandPlatforms([probe], platforms)], config.targets, config.app.imagesFile);
     for (const d of diagnostics) {
@@ -171,6 +189,7 @@ function collisions(entries: ImageEntry[], added: ImageEntry[], existing: ImageE
  */
 export function planLines(lines: readonly string[], config: Config): RequestPlan {
   const entries = lines.flatMap((line, i) => parseEntryLine(line, i + 1, "request").entry ?? []);
-  const rows = planTargets(expandPlatforms(entries, config.defaults.platforms), config.targets, "request").rows;
-  return { lines: entries.map(requestLine), newLines: [], rows };
+  const all = expandPlatforms(entries, config.defaults.platforms);
+  const rows = planTargets(all.filter((e) => !isTagSet(e)), config.targets, "request").rows;
+  return { lines: entries.map(requestLine), newLines: [], rows, tagSets: all.filter(isTagSet) };
 }

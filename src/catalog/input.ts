@@ -9,7 +9,7 @@ import { z } from "zod";
 import { syncResultSchema, taskResultSchema } from "../engine/result.js";
 
 export const catalogTaskSchema = taskResultSchema.extend({
-  rule: z.string().nullable().optional().describe("the tag rule this task's tag was expanded from, if any"),
+  rule: z.string().optional().describe("the tag set this task's tag was expanded from, if any (result.json leaves it out for a plain line)"),
   platforms: z.array(z.string()).optional().describe("platforms the copied image holds, when the engine read them"),
 });
 

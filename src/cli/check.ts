@@ -8,8 +8,9 @@ import { resolve } from "node:path";
 import { ConfigError, DEFAULT_CONFIG_PATH, defaultConfig, loadConfig, type Config } from "../domain/config.js";
 import { displayMessage } from "../domain/display.js";
 import { type Diagnostic, formatDiagnostic, hasErrors, sortDiagnostics } from "../domain/diagnostic.js";
-import { parseImagesFile } from "../domain/images-file.js";
+import { type ImageEntry, isTagSet, parseImagesFile } from "../domain/images-file.js";
 import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/naming.js";
+import { tagSetNamingDiagnostics } from "../engine/expand.js";
 import { policyDiagnostics } from "../domain/policy.js";
 import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, writeLine } from "./args.js";
 
@@ -38,6 +39,8 @@ export interface Analysis {
   file: string;
   config: Config;
   rows: PlannedTarget[];
+  /** Tag sets (`nginx:{semver ^1.26}`), after platform expansion: plan and sync expand them online. */
+  tagSets: ImageEntry[];
   diagnostics: Diagnostic[];
 }
 
@@ -74,9 +77,12 @@ export async function analyze(fileArg: string | undefined, configArg: string | u
   }
   const parsed = parseImagesFile(text, file);
   const entries = expandPlatforms(parsed.entries, config.defaults.platforms);
-  const planned = planTargets(entries, config.targets, file);
+  // A tag set's tags are known only to its registry; offline, only its naming is checked.
+  const tagSets = entries.filter(isTagSet);
+  const planned = planTargets(entries.filter((e) => !isTagSet(e)), config.targets, file);
+  const naming = tagSetNamingDiagnostics(tagSets, config.targets, file);
   const policy = policyDiagnostics(parsed.entries, config.policy, file, configArg ?? DEFAULT_CONFIG_PATH);
-  return { file, config, rows: planned.rows, diagnostics: sortDiagnostics([...parsed.diagnostics, ...planned.diagnostics, ...policy]) };
+  return { file, config, rows: planned.rows, tagSets, diagnostics: sortDiagnostics([...parsed.diagnostics, ...planned.diagnostics, ...naming, ...policy]) };
 }
 
 /** True when the config's targets are the built-in placeholder (no `targets` were written). */

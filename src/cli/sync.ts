@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { splitLines } from "../domain/lines.js";
-import { entryKey, type ImageEntry, parseEntryLine } from "../domain/images-file.js";
+import { entryKey, type ImageEntry, isTagSet, parseEntryLine } from "../domain/images-file.js";
 import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/naming.js";
 import { canonical, parseReference, ReferenceError } from "../domain/reference.js";
 import { formatDiagnostic, hasErrors } from "../domain/diagnostic.js";
@@ -28,6 +28,9 @@ import { buildResult } from "../engine/result.js";
 import { type DryRunLine, runSync } from "../engine/run.js";
 import { renderSummary, shortDigest } from "../engine/summary.js";
 import { buildTasks, type SyncTask } from "../engine/tasks.js";
+import { tagSetNamingDiagnostics } from "../engine/expand.js";
+import { formatExpansion } from "./plan.js";
+import { type ExpandedPlan, expandPlan, markTagSetTasks, newTargetTags, tagLister, tagSetOf, tagSetResults, withSuggestions } from "./tag-sets.js";
 import { type Analysis, analyzeOrExit, reportDiagnostics } from "./check.js";
 import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, writeLine } from "./args.js";
 import { onInterrupt } from "./interrupt.js";
@@ -126,16 +129,17 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       }
     }
     if (fileHasErrors) writeLine(io.stderr, `mirrorbot sync: syncing only the selected entries; fix the errors above before the next full sync`);
-    const tasks = buildTasks(selected.rows, (entry) => selected.fromFile.get(entryKey(entry)) ?? null);
-    if (tasks.length === 0) {
+    if (selected.rows.length === 0 && selected.tagSets.length === 0) {
       writeLine(io.stderr, `${analysis.file}: no images to mirror`);
       return EXIT.ok;
     }
 
     let registries: Registries;
     try {
-      const skopeo = copier !== undefined ? copier === "skopeo" : tasks.some((t) => t.target.copier === "skopeo");
-      registries = await Registries.open(analysis.config, new Set(tasks.map((t) => t.source.domain)), env, { skopeo, configFile: values.config ?? DEFAULT_CONFIG_PATH });
+      const sources = [...selected.rows.map((r) => r.entry.source.domain), ...selected.tagSets.map((e) => e.source.domain)];
+      // Which targets use skopeo is known before tag sets expand: a set's rows go to every target.
+      const skopeo = copier !== undefined ? copier === "skopeo" : analysis.config.targets.some((t) => t.copier === "skopeo");
+      registries = await Registries.open(analysis.config, new Set(sources), env, { skopeo, configFile: values.config ?? DEFAULT_CONFIG_PATH });
     } catch (err) {
       if (!(err instanceof CredentialsError)) throw err;
       for (const line of err.message.split("\n")) writeLine(io.stderr, `mirrorbot sync: ${line}`);
@@ -150,15 +154,37 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       return stop(proxyProblem);
     }
 
+    // Every run expands tag sets again, so a new upstream tag is copied by the next run.
+    const lister = tagLister(registries);
+    const lineOf = (entry: ImageEntry) => selected.fromFile.get(entryKey(entry)) ?? selected.fromFile.get(entryKey(tagSetOf(entry))) ?? null;
+    let expanded: ExpandedPlan;
+    try {
+      expanded = await expandPlan(selected.rows, selected.tagSets, analysis.config, lister, { file: selected.file, configFile: values.config, known: analysis.diagnostics });
+    } catch (err) {
+      await registries.dispose();
+      throw err;
+    }
+    for (const d of expanded.diagnostics) writeLine(io.stderr, formatDiagnostic(d));
+    const tagSetFailed = hasErrors(expanded.diagnostics);
+    if (values["dry-run"]) for (const x of expanded.expansions) writeLine(io.stdout, formatExpansion(x, selected.file));
+    const tasks = buildTasks(expanded.rows, lineOf);
+    if (tasks.length === 0) {
+      await registries.dispose();
+      writeLine(io.stderr, `${analysis.file}: no images to mirror`);
+      return tagSetFailed ? EXIT.findings : EXIT.ok;
+    }
+
     // A run killed before it could clean up left its files (and perhaps a skopeo) behind.
     const leftovers = cleanLeftovers();
     if (leftovers.killed.length > 0) writeLine(io.stderr, `stopped ${leftovers.killed.length} skopeo process(es) left running by an earlier run that was killed`);
     const released = onInterrupt(() => registries.disposeNow());
     const platforms = await PlatformCache.open(platformCacheDir(env));
     const startedAt = new Date();
-    const progress = createProgress({ total: tasks.length, stream: io.stdout });
     try {
-      const { results, dryRun } = await runSync({
+      // Listed before anything is copied: afterwards every tag would be in the target.
+      const isNew = values["dry-run"] ? new Map<number, boolean>() : await newTargetTags(tasks, lister);
+      const progress = createProgress({ total: tasks.length, stream: io.stdout });
+      const { results: copied, dryRun } = await runSync({
         tasks,
         registries,
         progress,
@@ -175,14 +201,16 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       });
       if (values["dry-run"]) {
         for (const line of dryRun) writeLine(io.stdout, oneLine(dryRunLine(line)));
-        return dryRun.some((l) => l.resolution.kind === "fail") ? EXIT.findings : EXIT.ok;
+        return dryRun.some((l) => l.resolution.kind === "fail") || tagSetFailed ? EXIT.findings : EXIT.ok;
       }
       progress.finish();
+      const results = await withSuggestions(markTagSetTasks(copied, tasks, isNew), tasks, lister);
       const result = buildResult(results, { request: env.MIRRORBOT_REQUEST || null, startedAt, finishedAt: new Date() });
+      if (expanded.expansions.length > 0) result.tagSets = tagSetResults(expanded.expansions, results, lineOf);
       if (values.result) await writeResult(resolve(io.cwd, values.result), result);
       if (values.summary) await appendSummary(resolve(io.cwd, values.summary), renderSummary(result));
       for (const warning of await notify(result, analysis.config.notify, { env })) writeLine(io.stderr, `warning: ${warning}`);
-      return result.summary.failed > 0 ? EXIT.findings : EXIT.ok;
+      return result.summary.failed > 0 || tagSetFailed ? EXIT.findings : EXIT.ok;
     } finally {
       released();
       await platforms.save();
@@ -213,6 +241,10 @@ function peerRepositories(all: readonly PlannedTarget[], tasks: readonly SyncTas
 
 interface Selection {
   rows: PlannedTarget[];
+  /** Tag sets to expand: the file's, the selected lines', or MIRRORBOT_IMAGES'. */
+  tagSets: ImageEntry[];
+  /** Where the selected lines come from, for diagnostics: the images file or MIRRORBOT_IMAGES. */
+  file: string;
   /** entryKey -> images.txt line, for entries that are in the file. */
   fromFile: Map<string, number>;
 }
@@ -220,7 +252,7 @@ interface Selection {
 /** Pick the rows to sync: MIRRORBOT_IMAGES lines, else --only filters, else the whole file. */
 function selectRows(analysis: Analysis, only: string[], imagesEnv: string, configFile: string | undefined, io: CliIo): Selection | number {
   const fromFile = new Map<string, number>();
-  for (const row of analysis.rows) if (!fromFile.has(entryKey(row.entry))) fromFile.set(entryKey(row.entry), row.entry.line);
+  for (const entry of [...analysis.rows.map((r) => r.entry), ...analysis.tagSets]) if (!fromFile.has(entryKey(entry))) fromFile.set(entryKey(entry), entry.line);
 
   if (imagesEnv.trim() !== "") {
     // Two selections at once would leave one silently ignored.
@@ -233,22 +265,28 @@ function selectRows(analysis: Analysis, only: string[], imagesEnv: string, confi
       if (hasErrors(parsed.diagnostics)) bad = true;
       if (parsed.entry) entries.push(parsed.entry);
     });
-    const planned = planTargets(expandPlatforms(entries, analysis.config.defaults.platforms), analysis.config.targets, "MIRRORBOT_IMAGES");
+    const all = expandPlatforms(entries, analysis.config.defaults.platforms);
+    const planned = planTargets(all.filter((e) => !isTagSet(e)), analysis.config.targets, "MIRRORBOT_IMAGES");
+    const naming = tagSetNamingDiagnostics(all.filter(isTagSet), analysis.config.targets, "MIRRORBOT_IMAGES");
     // The dispatch input is as untrusted as any request: the policy applies here too.
     const policy = policyDiagnostics(entries, analysis.config.policy, "MIRRORBOT_IMAGES", configFile ?? DEFAULT_CONFIG_PATH);
-    for (const d of [...planned.diagnostics, ...policy]) writeLine(io.stderr, formatDiagnostic(d));
-    if (bad || hasErrors(planned.diagnostics) || hasErrors(policy)) return EXIT.usage;
-    return { rows: planned.rows, fromFile };
+    for (const d of [...planned.diagnostics, ...naming, ...policy]) writeLine(io.stderr, formatDiagnostic(d));
+    if (bad || hasErrors(planned.diagnostics) || hasErrors(naming) || hasErrors(policy)) return EXIT.usage;
+    return { rows: planned.rows, tagSets: all.filter(isTagSet), file: "MIRRORBOT_IMAGES", fromFile };
   }
 
-  if (only.length === 0) return { rows: analysis.rows, fromFile };
+  if (only.length === 0) return { rows: analysis.rows, tagSets: analysis.tagSets, file: analysis.file, fromFile };
   const rows = new Set<PlannedTarget>();
+  const tagSets = new Set<ImageEntry>();
   for (const item of only) {
     const matches = analysis.rows.filter(matcher(item));
-    if (matches.length === 0) throw new UsageError(`--only ${item} matches no entry in ${analysis.file}`);
+    // A tag set is selected by its line number: its tags are not known before it is expanded.
+    const sets = /^\d+$/.test(item) ? analysis.tagSets.filter((e) => e.line === Number(item)) : [];
+    if (matches.length === 0 && sets.length === 0) throw new UsageError(`--only ${item} matches no entry in ${analysis.file}`);
     for (const m of matches) rows.add(m);
+    for (const e of sets) tagSets.add(e);
   }
-  return { rows: analysis.rows.filter((r) => rows.has(r)), fromFile };
+  return { rows: analysis.rows.filter((r) => rows.has(r)), tagSets: analysis.tagSets.filter((e) => tagSets.has(e)), file: analysis.file, fromFile };
 }
 
 /** `--only 3` matches line 3; `--only nginx:1.26` matches entries whose source is docker.io/library/nginx:1.26. */

@@ -228,6 +228,12 @@ const policySchema = z
     allow: z.array(globSchema).default(["**"]).describe("a source must match one of these"),
     deny: z.array(globSchema).default([]).describe("a source matching one of these is refused, even when allowed"),
     maxImagesPerRequest: z.int().min(1).max(1000).default(10).describe("most images one request (issue or comment) may ask for"),
+    maxTagsPerRule: z
+      .int()
+      .min(1)
+      .max(10000)
+      .default(50)
+      .describe("most tags one tag set (e.g. nginx:{semver ^1.26}) may match; a set matching more is an error naming the count, never cut short"),
     syncPermission: z
       .enum(["read", "triage", "write", "maintain", "admin"])
       .default("write")

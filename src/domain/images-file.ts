@@ -6,6 +6,7 @@
  *   --platform=linux/arm64 redis:7      # also "--platform linux/arm64 redis:7"
  *   redis:7 --platform=linux/arm64      # flags may also come after the image
  *   gitea/gitea:1.20 => tools/gitea:1.20  # explicit target path (+ tag) below the namespace
+ *   nginx:{semver ^1.26, !*-alpine}     # a tag set: every tag the rule matches (docs/tag-rules.md)
  *
  * Blank lines, CRLF endings, a missing final newline, surrounding whitespace and a UTF-8 BOM
  * are accepted. Edits (addEntries/removeEntries) change only the lines they add or remove.
@@ -13,6 +14,7 @@
 import { type Diagnostic, sortDiagnostics } from "./diagnostic.js";
 import { PlatformError, type Platform, formatPlatform, parsePlatform } from "./platform.js";
 import { type ImageReference, ReferenceError, canonical, parseReference, parseRepositoryPath } from "./reference.js";
+import { type TagRule, TagRuleError, formatTagRule, parseTagRule, ruleEnd } from "./tag-rule.js";
 
 /** One valid line of images.txt. */
 export interface ImageEntry {
@@ -27,6 +29,16 @@ export interface ImageEntry {
   platform: Platform | null;
   /** Right side of "=>", e.g. "tools/gitea:1.20"; null when not given. */
   rename: string | null;
+  /**
+   * The tag set the line names (`nginx:{semver ^1.26}`). Before expansion `source` has
+   * neither tag nor digest; an expanded entry keeps its rule and has one tag of the set.
+   */
+  rule?: TagRule;
+}
+
+/** True for a tag set not yet expanded into tags (see src/engine/expand.ts). */
+export function isTagSet(entry: Pick<ImageEntry, "source" | "rule">): boolean {
+  return entry.rule !== undefined && entry.source.tag === undefined && entry.source.digest === undefined;
 }
 
 /** Some given lines are invalid; nothing was changed. */
@@ -155,15 +167,20 @@ export function removeEntries(text: string, lines: string[]): { text: string; re
 }
 
 /** Identity of an entry for duplicates and edits: canonical source, platform and target. */
-export function entryKey(entry: Pick<ImageEntry, "source" | "platform" | "rename">): string {
-  return [canonical(entry.source), entry.platform ? formatPlatform(entry.platform) : "", entry.rename ?? ""].join("\u0000");
+export function entryKey(entry: Pick<ImageEntry, "source" | "platform" | "rename" | "rule">): string {
+  return [sourceText(entry), entry.platform ? formatPlatform(entry.platform) : "", entry.rename ?? ""].join("\u0000");
 }
 
 /** The normalized one-line form. @example formatEntry(e) // "--platform=linux/arm64 docker.io/library/nginx:1.26 => web/nginx" */
-export function formatEntry(entry: Pick<ImageEntry, "source" | "platform" | "rename">): string {
+export function formatEntry(entry: Pick<ImageEntry, "source" | "platform" | "rename" | "rule">): string {
   const platform = entry.platform ? `--platform=${formatPlatform(entry.platform)} ` : "";
   const rename = entry.rename !== null ? ` ${ARROW} ${entry.rename}` : "";
-  return platform + canonical(entry.source) + rename;
+  return platform + sourceText(entry) + rename;
+}
+
+/** The canonical source, or for a tag set its repository and rule: "docker.io/library/nginx:{semver ^1.26}". */
+function sourceText(entry: Pick<ImageEntry, "source" | "rule">): string {
+  return isTagSet(entry) ? `${canonical(entry.source)}:${formatTagRule(entry.rule!)}` : canonical(entry.source);
 }
 
 function parseGivenLines(lines: string[], verb: "add" | "remove"): { entry: ImageEntry; text: string }[] {
@@ -217,6 +234,12 @@ function error(file: string, line: number, offset: number, message: string): Dia
 /** A "#" starts a comment at the line start or after whitespace; "a#b" stays one token. */
 function commentStart(line: string): number {
   for (let i = 0; i < line.length; i++) {
+    if (line.startsWith(":{", i)) {
+      // A tag set's clauses may hold " #" (in a regex); the set ends at its "}".
+      const end = ruleEnd(line, i + 1);
+      if (end !== -1) i = end;
+      continue;
+    }
     if (line[i] === "#" && (i === 0 || /\s/.test(line[i - 1]!))) return i;
   }
   return line.length;
@@ -224,13 +247,30 @@ function commentStart(line: string): number {
 
 function tokenize(content: string): Token[] {
   const tokens: Token[] = [];
-  for (const m of content.matchAll(/\S+/g)) {
+  let i = 0;
+  while (i < content.length) {
+    if (/\s/.test(content[i]!)) {
+      i++;
+      continue;
+    }
+    const runEnd = i + (/^\S+/.exec(content.slice(i))?.[0].length ?? 1);
+    const brace = content.indexOf(":{", i);
+    if (brace !== -1 && brace < runEnd) {
+      // A tag set "REPO:{a, b}" is one token, spaces and all; an unclosed one runs to the
+      // end of the line and is reported by the image parser.
+      const close = ruleEnd(content, brace + 1);
+      const end = close === -1 ? content.length : close + 1;
+      tokens.push({ text: content.slice(i, end).trimEnd(), start: i });
+      i = end;
+      continue;
+    }
     // "a=>b" and "a =>b" read like "a => b".
-    let offset = m.index;
-    for (const piece of m[0].split(/(=>)/)) {
+    let offset = i;
+    for (const piece of content.slice(i, runEnd).split(/(=>)/)) {
       if (piece !== "") tokens.push({ text: piece, start: offset });
       offset += piece.length;
     }
+    i = runEnd;
   }
   return tokens;
 }
@@ -318,11 +358,22 @@ function parseLine(line: string, lineNo: number, file: string): LineResult {
   }
 
   let source: ImageReference | null = null;
-  try {
-    source = parseReference(image.text);
-  } catch (e) {
-    if (!(e instanceof ReferenceError)) throw e;
-    fail(image.start + e.column - 1, `invalid reference ${JSON.stringify(image.text)}: ${e.reason}`);
+  let rule: TagRule | undefined;
+  const brace = image.text.indexOf(":{");
+  if (brace !== -1) {
+    const read = readTagSet(image, brace, fail);
+    source = read.source;
+    rule = read.rule;
+    if (target && rule && parseRenameTag(target.text) !== null) {
+      fail(target.start + target.text.indexOf(":"), `a tag set keeps each tag: write the target without a tag, e.g. "${ARROW} ${target.text.slice(0, target.text.indexOf(":"))}"`);
+    }
+  } else {
+    try {
+      source = parseReference(image.text);
+    } catch (e) {
+      if (!(e instanceof ReferenceError)) throw e;
+      fail(image.start + e.column - 1, `invalid reference ${JSON.stringify(image.text)}: ${e.reason}`);
+    }
   }
 
   let platform: Platform | null = null;
@@ -370,7 +421,49 @@ function parseLine(line: string, lineNo: number, file: string): LineResult {
       source,
       platform,
       rename: target ? target.text : null,
+      ...(rule ? { rule } : {}),
     },
     diagnostics: warnings,
   };
+}
+
+/**
+ * Read "REPO:{RULE}": the repository must have neither tag nor digest, and the rule must
+ * parse; problems are reported at their column in the line.
+ */
+function readTagSet(image: Token, brace: number, fail: (offset: number, message: string) => void): { source: ImageReference | null; rule?: TagRule } {
+  const repo = image.text.slice(0, brace);
+  const close = image.text.endsWith("}") ? image.text.length - 1 : -1;
+  let source: ImageReference | null = null;
+  if (repo === "") {
+    fail(image.start, "a tag set needs a repository before it, e.g. nginx:{semver ^1.26}");
+  } else if (/[@]/.test(repo) || /:[^/]*$/.test(repo.slice(repo.indexOf("/") + 1))) {
+    const at = Math.max(repo.indexOf("@"), repo.lastIndexOf(":"));
+    fail(image.start + at, `a tag set replaces the tag: write the repository without a tag or digest, e.g. "${repo.slice(0, at)}:{...}"`);
+  } else {
+    try {
+      const parsed = parseReference(repo);
+      source = { domain: parsed.domain, path: parsed.path };
+    } catch (e) {
+      if (!(e instanceof ReferenceError)) throw e;
+      fail(image.start + e.column - 1, `invalid reference ${JSON.stringify(repo)}: ${e.reason}`);
+    }
+  }
+  if (close === -1) {
+    fail(image.start + brace + 1, 'the tag set has no closing "}"');
+    return { source: null };
+  }
+  try {
+    return { source, rule: parseTagRule(image.text.slice(brace + 2, close)) };
+  } catch (e) {
+    if (!(e instanceof TagRuleError)) throw e;
+    fail(image.start + brace + 1 + e.column, `invalid tag set: ${e.reason}`);
+    return { source: null };
+  }
+}
+
+/** The tag of a rename target, or null; the target's own errors are reported elsewhere. */
+function parseRenameTag(text: string): string | null {
+  const colon = text.indexOf(":");
+  return colon === -1 ? null : text.slice(colon + 1);
 }

@@ -398,6 +398,22 @@ export class RegistryClient {
   }
 
   /**
+   * One page of a repository's tag list. `page` is the path and query to GET, e.g.
+   * `/v2/<repo>/tags/list?n=1000`, then the path of the previous page's `Link: <...>; rel="next"`
+   * (returned raw in `link`). `tags` is null when the registry does not know the repository.
+   */
+  async tagListPage(repo: string, page: string): Promise<{ tags: string[] | null; link: string | null }> {
+    const res = await this.call({ kind: "tagList", method: "GET", path: page, scopes: [`repository:${repo}:pull`], ok: [200, 404] });
+    if (res.status === 404) {
+      res.discard();
+      return { tags: null, link: null };
+    }
+    const listing = tagListSchema.safeParse(await res.text().then((t) => JSON.parse(t) as unknown).catch(() => null));
+    if (!listing.success) throw new RegistryError(`${this.registry} sent a tag list for ${repo} that is not {"tags": [...]}`, this.registry, res.status, "TAG_LIST_INVALID", false);
+    return { tags: listing.data.tags ?? [], link: res.headers.get("link") };
+  }
+
+  /**
    * Mount a blob into `repo` from `fromRepo` on the same registry; false when the registry
    * could not (it opened an upload instead, which is cancelled).
    */

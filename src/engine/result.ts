@@ -29,6 +29,21 @@ export const taskResultSchema = z.object({
   bytes: z.number().int().nonnegative().describe("blob bytes this task uploaded to the target"),
   durationMs: z.number().int().nonnegative().describe("wall time of the task in milliseconds"),
   error: z.string().nullable().describe("why the task failed, in words a person can act on; never a credential"),
+  rule: z.string().optional().describe('the tag set that produced this task, e.g. "nginx:{semver ^1.26}"; absent for a plain line'),
+  new: z
+    .boolean()
+    .optional()
+    .describe("tag-set tasks only: true when the target did not have this tag before the run (a tag new since the last run)"),
+});
+
+export const tagSetResultSchema = z.object({
+  line: z.number().int().positive().nullable().describe("1-based line of the tag set in images.txt, or null when it came from the dispatch input"),
+  rule: z.string().describe('the tag set as written, repository in short form, e.g. "nginx:{semver ^1.26}"'),
+  platform: z.string().nullable().describe("os/arch[/variant] when the set is copied per platform, else null"),
+  tags: z.array(z.string()).describe("the tags it matched this run, newest first"),
+  newTags: z.array(z.string()).describe("matched tags some target did not have before the run: new since the last run"),
+  available: z.number().int().nonnegative().describe("how many tags the source repository has"),
+  error: z.string().nullable().describe("why the set was not expanded (unknown repository, over policy.maxTagsPerRule, registry error)"),
 });
 
 export const syncResultSchema = z.object({
@@ -46,11 +61,13 @@ export const syncResultSchema = z.object({
     })
     .describe("counts over all tasks"),
   tasks: z.array(taskResultSchema).describe("one entry per (image, target)"),
+  tagSets: z.array(tagSetResultSchema).optional().describe("what each tag set expanded to this run; absent when the run had none"),
 });
 
 export type TaskStatus = z.infer<typeof taskStatusSchema>;
 export type TaskResult = z.infer<typeof taskResultSchema>;
 export type SyncResult = z.infer<typeof syncResultSchema>;
+export type TagSetResult = z.infer<typeof tagSetResultSchema>;
 
 /** Build a result document from task results, computing the summary. */
 export function buildResult(tasks: TaskResult[], meta: { request: string | null; startedAt: Date; finishedAt: Date }): SyncResult {

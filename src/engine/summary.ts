@@ -1,6 +1,7 @@
 import { familiar, parseReference, type ImageReference } from "../domain/reference.js";
 import { noAutolinks } from "./markdown.js";
 import type { SyncResult, TaskResult, TaskStatus } from "./result.js";
+import { renderTagSets } from "./tag-set-summary.js";
 
 /**
  * Bytes in decimal units, one decimal place above bytes.
@@ -141,7 +142,7 @@ const MAX_SUMMARY_ROWS = 500;
  */
 export function renderSummary(result: SyncResult): string {
   const title = result.request === null ? "## mirrorbot sync" : `## mirrorbot sync ${escapeCell(result.request)}`;
-  const lines = [title, "", countsLine(result), ""];
+  const lines = [title, "", countsLine(result), "", ...renderTagSets(result.tagSets)];
   if (result.tasks.length === 0) {
     lines.push("Nothing to sync.", "");
     return lines.join("\n");

@@ -9,6 +9,12 @@ describe("parseCommands", () => {
     ]);
   });
 
+  it("reads a tag set with spaces (and a regex holding a brace) as one image, renamed too", () => {
+    expect(parseCommands("/sync nginx:{semver >=1.26 <1.28, !*-alpine} redis:{/7\\.\\d{1,2}/} => cache/redis --platform=linux/arm64")).toEqual([
+      { kind: "sync", line: 1, images: ["nginx:{semver >=1.26 <1.28, !*-alpine}", "redis:{/7\\.\\d{1,2}/} => cache/redis"], platforms: ["linux/arm64"], problems: [] },
+    ]);
+  });
+
   it("accepts --platform with a space, a comma list, and renames spread over tokens", () => {
     expect(parseCommands("/sync --platform linux/amd64,linux/arm64 gitea/gitea:1.20 => tools/gitea:1.20")).toEqual([
       { kind: "sync", line: 1, images: ["gitea/gitea:1.20 => tools/gitea:1.20"], platforms: ["linux/amd64", "linux/arm64"], problems: [] },

@@ -263,6 +263,33 @@ describe("workflow_run.completed", () => {
     expect(status).toContain("- `nginx:1.26`: the run reported nothing for it");
   });
 
+  it("finds a tag set's tasks by the set they came from: all mirrored is done, the issue closes", async () => {
+    const rule = "nginx:{semver ~1.27}";
+    const request = requestState({ images: [rule], commit: "c0ffee", run: { id: RUN, url: RUN_URL } });
+    const { probot } = await testProbot();
+    let status = "";
+    const scope = api();
+    config(scope);
+    comments(scope, 7, [{ id: 9001, body: statusBody(request) }]);
+    artifact(
+      scope,
+      resultZip([
+        task("docker.io/library/nginx:1.27.1", "registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.27.1", "copied", { rule, new: true }),
+        task("docker.io/library/nginx:1.27.0", "registry.cn-hangzhou.aliyuncs.com/mirror/nginx:1.27.0", "skipped", { rule, new: false }),
+      ]),
+    );
+    relabelled(scope, "mirror:done", (body) => (status = body))
+      .patch(`${R}/issues/7`, { state: "closed", state_reason: "completed" })
+      .reply(200, {});
+
+    await completed(probot);
+
+    expect(scope.pendingMocks()).toEqual([]);
+    expect(status).toContain('"status":"done"');
+    expect(status).toContain('"failed":[]');
+    expect(status).not.toContain("the run reported nothing for it");
+  });
+
   it("replies with the run's link when the run failed before writing a result", async () => {
     const status = await reportedFailure(
       (scope) => scope.get(`${R}/actions/runs/${RUN}/artifacts`).query(true).reply(200, { total_count: 0, artifacts: [] }),

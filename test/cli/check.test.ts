@@ -44,6 +44,24 @@ describe("mirrorbot check", () => {
     expect(lines.at(-1)).toBe(`list.txt: ${lines.length - 1} errors`);
   });
 
+  it("checks tag sets offline: valid ones pass, a bad clause, a tagged rename or a denied source is FILE:LINE:COL", async () => {
+    const ok = await workdir({ "images.txt": "nginx:{semver >=1.26 <1.28, !*-alpine, latest 3}\n--platform=linux/arm64 ghcr.io/a/b:{v*} => tools/b\n" });
+    expect(await runIn(ok, [])).toEqual({ code: 0, stdout: "", stderr: "" });
+    const bad = await workdir({
+      ".github/mirrorbot.yml": "policy:\n  deny: [docker.io/evil/*]\n",
+      "images.txt": "nginx:{semver ^1.26, latest three}\ngitea/gitea:{*} => tools/gitea:1\nevil/x:{*}\n",
+    });
+    expect(await runIn(bad, [])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "images.txt:1:29: error: invalid tag set: latest needs a whole number from 1 to 10000, e.g. latest 3\n" +
+        'images.txt:2:31: error: a tag set keeps each tag: write the target without a tag, e.g. "=> tools/gitea"\n' +
+        'images.txt:3:1: error: docker.io/evil/x is denied by policy.deny ("docker.io/evil/*") in .github/mirrorbot.yml\n' +
+        "images.txt: 3 errors\n",
+    });
+  });
+
   it("counts naming collisions, using the default target without a config", async () => {
     const cwd = await workdir({ "images.txt": "quay.io/bitnami/nginx:1\ndocker.io/bitnami/nginx:1\n" });
     expect(await runIn(cwd, [])).toEqual({

@@ -39,7 +39,7 @@ describe("parseConfig defaults", () => {
     expect(parseConfig("", FILE)).toEqual({
       targets: [defaultTarget],
       sources: [],
-      policy: { allow: ["**"], deny: [], maxImagesPerRequest: 10, syncPermission: "write", requestsPerHour: 5 },
+      policy: { allow: ["**"], deny: [], maxImagesPerRequest: 10, maxTagsPerRule: 50, syncPermission: "write", requestsPerHour: 5 },
       defaults: { platforms: [] },
       engine: { concurrency: "auto", retries: 3, stallTimeout: 60, attemptTimeout: 3600 },
       notify: [],
@@ -131,6 +131,7 @@ app: { closeIssueOnSuccess: false, workflow: sync.yaml, imagesFile: mirror/image
       allow: ["docker.io/library/*", "quay.io/**"],
       deny: ["docker.io/library/ubuntu"],
       maxImagesPerRequest: 3,
+      maxTagsPerRule: 50,
       syncPermission: "maintain",
       requestsPerHour: 20,
     });

@@ -17,6 +17,7 @@ import { closePullRequest } from "../github/pull-request.js";
 import { listStatusComments } from "../github/status-comment.js";
 import { renderApproveDenied, renderApprovedClose, renderApproveWhich, renderNothingToApprove } from "../render.js";
 import { validateRequest } from "../request.js";
+import { checkRequestTags } from "../tag-check.js";
 import { launchRequest, writeStatus } from "./launch.js";
 
 /** Approve the request `wanted`, or the only one awaiting approval on `home` when null. */
@@ -51,8 +52,15 @@ export async function approveRequest(env: RepoEnv, home: Home, approver: Person,
     await writeStatus(env, home, pending.id, { ...state, status: "rejected" }, { kind: "rejected", problems: validation.problems });
     return;
   }
+  // Expanded again: upstream tags may have changed while the request waited.
+  const checked = await checkRequestTags(validation.plan, config, deps.tagSource(config));
+  if (!checked.ok) {
+    log.info({ reason: "tags", request: state.request }, "approved request no longer validates");
+    await writeStatus(env, home, pending.id, { ...state, status: "rejected" }, { kind: "rejected", problems: checked.problems });
+    return;
+  }
   const pr = state.pr;
-  await launchRequest(env, home, state, validation.plan, pending.id, async (commit) => {
+  await launchRequest(env, home, state, checked.plan, pending.id, async (commit) => {
     if (pr !== null) await closePullRequest(octokit, repo, pr, renderApprovedClose(approver.login, home.issue, commit?.url ?? null));
   });
 }

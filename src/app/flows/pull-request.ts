@@ -4,7 +4,9 @@
  * The file is read from the pull request's commits through the API; fork code never runs.
  */
 import { hasErrors, type Diagnostic } from "../../domain/diagnostic.js";
-import { entryKey, type ImageEntry, parseEntryLine, parseImagesFile } from "../../domain/images-file.js";
+import { entryKey, type ImageEntry, isTagSet, parseEntryLine, parseImagesFile } from "../../domain/images-file.js";
+import { DEFAULT_CONFIG_PATH } from "../../domain/config.js";
+import { expandTagSets, tagSetNamingDiagnostics } from "../../engine/expand.js";
 import { expandPlatforms, planTargets } from "../../domain/naming.js";
 import { policyDiagnostics } from "../../domain/policy.js";
 import type { Config } from "../../domain/config.js";
@@ -15,7 +17,8 @@ import { firstParent } from "../github/pull-request.js";
 import { issueSnapshot, reply } from "../github/issue.js";
 import { findStatusComment, type StatusComment } from "../github/status-comment.js";
 import { CHECK_NAME, checkRunText, renderMergedReply } from "../render.js";
-import { planLines, requestLine } from "../request.js";
+import { planLines, requestLine, type RequestPlan } from "../request.js";
+import { checkRequestTags } from "../tag-check.js";
 import { launchRequest, newState } from "./launch.js";
 
 /**
@@ -27,8 +30,10 @@ export function checkImagesFile(text: string, baseText: string, config: Config):
   const parsed = parseImagesFile(text, file);
   const before = new Set(parseImagesFile(baseText, file).entries.map(entryKey));
   const added = parsed.entries.filter((e) => !before.has(entryKey(e)));
-  const naming = planTargets(expandPlatforms(parsed.entries, config.defaults.platforms), config.targets, file).diagnostics;
-  const diagnostics = [...parsed.diagnostics, ...naming, ...policyDiagnostics(added, config.policy, file)].sort(
+  const all = expandPlatforms(parsed.entries, config.defaults.platforms);
+  const naming = planTargets(all.filter((e) => !isTagSet(e)), config.targets, file).diagnostics;
+  const setNaming = tagSetNamingDiagnostics(all.filter(isTagSet), config.targets, file);
+  const diagnostics = [...parsed.diagnostics, ...naming, ...setNaming, ...policyDiagnostics(added, config.policy, file)].sort(
     (a, b) => a.line - b.line || a.column - b.column,
   );
   return { entries: parsed.entries.length, diagnostics };
@@ -40,9 +45,26 @@ export async function checkPullRequest(env: RepoEnv, pr: { headSha: string; base
   const file = config.app.imagesFile;
   const head = await readRepoFile(octokit, repo, file, pr.headSha);
   const base = await readRepoFile(octokit, repo, file, pr.baseSha);
-  const { entries, diagnostics } = checkImagesFile(head.text, base.text, config);
+  const checked = checkImagesFile(head.text, base.text, config);
+  const { entries } = checked;
+  const diagnostics = [...checked.diagnostics, ...(await checkAddedTagSets(env, head.text, base.text))].sort((a, b) => a.line - b.line || a.column - b.column);
   await reportCheckRun(octokit, repo, { name: CHECK_NAME, headSha: pr.headSha, path: file, diagnostics, ...checkRunText(file, entries, diagnostics) });
   log.info({ head: pr.headSha, problems: diagnostics.length, failed: hasErrors(diagnostics) }, "images file checked");
+}
+
+/**
+ * Expand the tag sets a pull request adds, as the next run would: a set over
+ * `policy.maxTagsPerRule` or whose repository cannot be listed is an error, one that matches
+ * nothing a warning, each on its line.
+ */
+async function checkAddedTagSets(env: RepoEnv, text: string, baseText: string): Promise<Diagnostic[]> {
+  const { config } = env;
+  const file = config.app.imagesFile;
+  const before = new Set(parseImagesFile(baseText, file).entries.map(entryKey));
+  const sets = parseImagesFile(text, file).entries.filter((e) => isTagSet(e) && !before.has(entryKey(e)));
+  if (sets.length === 0) return [];
+  const expanded = await expandTagSets(sets, { listTags: env.deps.tagSource(config), maxTagsPerRule: config.policy.maxTagsPerRule, file, configFile: DEFAULT_CONFIG_PATH });
+  return expanded.diagnostics;
 }
 
 /** The lines `text` adds over `baseText` (those `keep` accepts), re-serialized, in file order. */
@@ -99,7 +121,7 @@ export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void
     }
     const snapshot = await issueSnapshot(octokit, repo, state.issue);
     const home: Home = { issue: state.issue, kind: state.kind, labels: snapshot.labels };
-    const plan = planLines(lines, config);
+    const plan = await mergedPlan(env, lines);
     await launchRequest(env, home, { ...state, pr: null }, plan, bot.id);
     await reply(octokit, repo, pr.number, renderMergedReply(state.issue, plan.lines.length));
     return;
@@ -116,7 +138,7 @@ export async function dispatchMerged(env: RepoEnv, pr: MergedPull): Promise<void
     log.info({ reason: "nothing-added", pr: pr.number }, "merged pull request adds no entries");
     return;
   }
-  await launchRequest(env, home, newState(home, request, pr.author), planLines(lines, config), earlier?.id ?? null);
+  await launchRequest(env, home, newState(home, request, pr.author), await mergedPlan(env, lines), earlier?.id ?? null);
 }
 
 /**
@@ -133,6 +155,17 @@ async function mergedLines(env: RepoEnv, pr: MergedPull): Promise<{ onBranch: Se
   if (pr.added !== null) return { onBranch, added: addedLines(pr.added.join("\n"), "", file, stays) };
   const parent = await firstParent(octokit, repo, pr.mergeSha);
   return { onBranch, added: addedLines(after.text, parent ? (await readRepoFile(octokit, repo, file, parent)).text : "", file, stays) };
+}
+
+/**
+ * The plan of merged lines, with tag sets expanded for the reply when their registry answers.
+ * A maintainer merged them: nothing is refused here; the run reports what it cannot do.
+ */
+async function mergedPlan(env: RepoEnv, lines: readonly string[]): Promise<RequestPlan> {
+  const plan = planLines(lines, env.config);
+  if ((plan.tagSets ?? []).length === 0) return plan;
+  const checked = await checkRequestTags(plan, env.config, env.deps.tagSource(env.config));
+  return checked.ok ? checked.plan : plan;
 }
 
 /** The entry key of one request line (a valid images.txt line). */

@@ -2,7 +2,8 @@
  * `workflow_run.completed` for a mirror run: download its result, turn the status comment
  * into the result table, set the label, and close the issue when everything was mirrored.
  */
-import { parseEntryLine } from "../../domain/images-file.js";
+import { isTagSet, parseEntryLine } from "../../domain/images-file.js";
+import { ruleText } from "../../engine/expand.js";
 import { formatPlatform } from "../../domain/platform.js";
 import { canonical } from "../../domain/reference.js";
 import type { SyncResult } from "../../engine/result.js";
@@ -28,7 +29,10 @@ function tasksOf(line: string, result: SyncResult): SyncResult["tasks"] {
   if (!entry) return [];
   const source = canonical(entry.source);
   const platform = entry.platform ? formatPlatform(entry.platform) : null;
-  return result.tasks.filter((t) => t.source === source && (platform === null || t.platform === platform));
+  const samePlatform = (t: SyncResult["tasks"][number]) => platform === null || t.platform === platform;
+  // A tag set's tasks carry the set they came from; their sources name the tags.
+  if (isTagSet(entry)) return result.tasks.filter((t) => t.rule === ruleText(entry) && samePlatform(t));
+  return result.tasks.filter((t) => t.source === source && samePlatform(t));
 }
 
 /**

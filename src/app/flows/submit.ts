@@ -10,6 +10,7 @@ import { getRole, permits } from "../github/permission.js";
 import { listStatusComments, type StatusComment } from "../github/status-comment.js";
 import type { RequestAsk } from "../rate-limit.js";
 import { validateRequest, type RequestItem } from "../request.js";
+import { checkRequestTags } from "../tag-check.js";
 import { launchRequest, newState, proposeRequest, writeStatus } from "./launch.js";
 
 /** What one request asks for. */
@@ -60,7 +61,14 @@ export async function submitRequest(env: RepoEnv, home: Home, submission: Submis
     await writeStatus(env, home, commentId, { ...state, status: "rejected" }, { kind: "rejected", problems: validation.problems });
     return;
   }
-  const { plan } = validation;
+  // Tag sets are expanded (and capped) before anything is written.
+  const checked = await checkRequestTags(validation.plan, config, deps.tagSource(config));
+  if (!checked.ok) {
+    log.info({ reason: "tags", request, problems: checked.problems.length }, "request rejected");
+    await writeStatus(env, home, commentId, { ...state, status: "rejected" }, { kind: "rejected", problems: checked.problems });
+    return;
+  }
+  const { plan } = checked;
   const direct = await mayCommit(env, [requester, ...(submission.editor ? [submission.editor] : [])]);
   if (direct || plan.newLines.length === 0) {
     await launchRequest(env, home, state, plan, commentId);
