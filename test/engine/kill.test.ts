@@ -68,7 +68,7 @@ const env = { PATH: process.env.PATH ?? "", HOME: "", TARGET_USER: AUTH.username
 
 /** Wait until `check` holds, polling a bounded number of times. */
 async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 600; i++) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -194,7 +194,7 @@ describe("the native copier", () => {
     const layer = slow!.manifests[0]!.layers[1]!;
     const proxy = await startFaultProxy(source, [{ kinds: ["blob-get"], where: (r) => r.reference === layer.digest, times: 1, fault: { kind: "stall", ms: 150_000, afterBytes: 10_000 } }]);
     try {
-      const out = await sync([`${proxy.host}/${slow!.repo}:1`, `${proxy.host}/${quick!.repo}:1`], { sourceHost: proxy.host, args: ["--stall-timeout", "5"] });
+      const out = await sync([`${proxy.host}/${slow!.repo}:1`, `${proxy.host}/${quick!.repo}:1`], { sourceHost: proxy.host, args: ["--stall-timeout", "10"] });
       expect(out.code).toBe(0);
       expect(proxy.count("stall")).toBe(1);
       expect(out.stderr).toMatch(new RegExp(`^resuming download: blob=${layer.digest} offset=10000 .*STALLED|^resuming download: blob=${layer.digest} offset=10000 .*no bytes`, "m"));
