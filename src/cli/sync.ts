@@ -24,10 +24,11 @@ import { appendSummary, writeResult } from "../engine/report.js";
 import { buildResult } from "../engine/result.js";
 import { type DryRunLine, runSync } from "../engine/run.js";
 import { renderSummary, shortDigest } from "../engine/summary.js";
-import { buildTasks } from "../engine/tasks.js";
+import { buildTasks, type SyncTask } from "../engine/tasks.js";
 import { type Analysis, analyzeOrExit, reportDiagnostics } from "./check.js";
 import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, writeLine } from "./args.js";
 import { onInterrupt } from "./interrupt.js";
+import { runPlan } from "./sync-plan.js";
 
 export const usage = `Usage: mirrorbot sync [FILE] [options]
 
@@ -48,6 +49,12 @@ Options:
       --retries N      extra attempts for transient failures [engine.retries, 3]
       --result PATH    write result.json (schema: docs/result-json.md)
       --summary PATH   append a Markdown summary (e.g. "$GITHUB_STEP_SUMMARY")
+      --plan PATH      run the tasks of a plan from "mirrorbot plan --shards"
+                       (docs/sharding.md) instead of FILE: every part in turn,
+                       or only the one --shard names
+      --shard K|seed   with --plan: run only shard K (from 0), or the seed; the
+                       result then holds only that part (combine the parts with
+                       "mirrorbot merge"), and no summary or webhook is sent
   -h, --help           show this help
 
 Environment:
@@ -66,6 +73,8 @@ const options = {
   retries: { type: "string" },
   result: { type: "string" },
   summary: { type: "string" },
+  plan: { type: "string" },
+  shard: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -81,54 +90,15 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     const concurrency = values.concurrency === "auto" ? "auto" : boundedInt(values.concurrency, "--concurrency", ENGINE_LIMITS.concurrency);
     const retries = boundedInt(values.retries, "--retries", ENGINE_LIMITS.retries);
 
-    const analysis = await analyzeOrExit("sync", positionals[0], values.config, io);
-    if (typeof analysis === "number") return analysis;
-    const fileHasErrors = reportDiagnostics(analysis, io);
-    const only = values.only ?? [];
-    const imagesEnv = env.MIRRORBOT_IMAGES ?? "";
-    // Stopping before any copy is the failure a scheduled run's webhooks most need to report.
-    const stop = async (reason: string): Promise<number> => {
-      if (values["dry-run"] === true) return EXIT.usage;
-      for (const warning of await notifyStopped(reason, env.MIRRORBOT_REQUEST || null, analysis.config.notify, { env })) writeLine(io.stderr, `warning: ${warning}`);
-      return EXIT.usage;
-    };
-    // A whole-file sync needs a valid file. A selective one (the bot's dispatch, --only)
-    // must not be held hostage by a mistake on some other line: it needs only its own lines valid.
-    if (fileHasErrors && only.length === 0 && imagesEnv.trim() === "") return stop(`${analysis.file} has errors; see the run's log`);
-
-    const selected = selectRows(analysis, only, imagesEnv, values.config, io);
-    if (typeof selected === "number") return selected;
-    if (fileHasErrors && imagesEnv.trim() === "") {
-      const bad = new Set(analysis.diagnostics.filter((d) => d.severity === "error").map((d) => d.line));
-      const blocked = [...new Set(selected.rows.map((r) => r.entry.line))].filter((line) => bad.has(line));
-      if (blocked.length > 0) {
-        writeLine(io.stderr, `mirrorbot sync: ${analysis.file} has errors on selected line${blocked.length > 1 ? "s" : ""} ${blocked.join(", ")}`);
-        return EXIT.usage;
-      }
+    if (values.plan !== undefined) {
+      if (positionals.length > 0 || (values.only ?? []).length > 0) throw new UsageError("--plan runs the tasks of the plan: give no FILE and no --only");
+      if (values.force || values["dry-run"]) throw new UsageError(`--${values.force ? "force" : "dry-run"} cannot be combined with --plan: give it to "mirrorbot plan --shards"`);
+      return runPlan({ plan: values.plan, shard: values.shard, config: values.config, result: values.result, summary: values.summary, concurrency, retries }, io, env);
     }
-    if (fileHasErrors) writeLine(io.stderr, `mirrorbot sync: syncing only the selected entries; fix the errors above before the next full sync`);
-    const tasks = buildTasks(selected.rows, (entry) => selected.fromFile.get(entryKey(entry)) ?? null);
-    if (tasks.length === 0) {
-      writeLine(io.stderr, `${analysis.file}: no images to mirror`);
-      return EXIT.ok;
-    }
-
-    let registries: Registries;
-    try {
-      registries = await Registries.open(analysis.config, new Set(tasks.map((t) => t.source.domain)), env);
-    } catch (err) {
-      if (!(err instanceof CredentialsError)) throw err;
-      writeLine(io.stderr, `mirrorbot sync: ${err.message}`);
-      return stop(err.message);
-    }
-    // Only the settings these registries would use; read from the process environment, as
-    // the registry client and skopeo read them.
-    const proxyProblem = proxySettingsProblem(registries.endpoints());
-    if (proxyProblem !== null) {
-      await registries.dispose();
-      writeLine(io.stderr, `mirrorbot sync: ${proxyProblem}`);
-      return stop(proxyProblem);
-    }
+    if (values.shard !== undefined) throw new UsageError("--shard needs --plan");
+    const prepared = await prepareSync("sync", { file: positionals[0], config: values.config, only: values.only ?? [], dryRun: values["dry-run"] === true }, io, env);
+    if (typeof prepared === "number") return prepared;
+    const { analysis, tasks, registries } = prepared;
 
     const released = onInterrupt(() => registries.disposeNow());
     const startedAt = new Date();
@@ -159,6 +129,101 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       await registries.dispose();
     }
   });
+}
+
+
+/** What a sync or a sharded plan starts from: the checked file, its tasks, open registries. */
+export interface PreparedSync {
+  analysis: Analysis;
+  tasks: SyncTask[];
+  registries: Registries;
+  /** Tell the notify webhooks the run stopped before copying; resolves to exit code 2. */
+  stop: (reason: string) => Promise<number>;
+}
+
+/**
+ * Check the images file, pick the entries to sync (MIRRORBOT_IMAGES, else `only`, else the
+ * whole file), build their tasks and open the registries. Resolves to an exit code when the
+ * run must stop (a problem was printed) or there is nothing to do.
+ */
+export async function prepareSync(
+  command: string,
+  options: { file: string | undefined; config: string | undefined; only: string[]; dryRun: boolean },
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+): Promise<PreparedSync | number> {
+  const analysis = await analyzeOrExit(command, options.file, options.config, io);
+  if (typeof analysis === "number") return analysis;
+  const fileHasErrors = reportDiagnostics(analysis, io);
+  const only = options.only;
+  const imagesEnv = env.MIRRORBOT_IMAGES ?? "";
+  const stop = stopper(analysis.config, options.dryRun, io, env);
+  // A whole-file sync needs a valid file. A selective one (the bot's dispatch, --only)
+  // must not be held hostage by a mistake on some other line: it needs only its own lines valid.
+  if (fileHasErrors && only.length === 0 && imagesEnv.trim() === "") return stop(`${analysis.file} has errors; see the run's log`);
+
+  const selected = selectRows(analysis, only, imagesEnv, options.config, io);
+  if (typeof selected === "number") return selected;
+  if (fileHasErrors && imagesEnv.trim() === "") {
+    const bad = new Set(analysis.diagnostics.filter((d) => d.severity === "error").map((d) => d.line));
+    const blocked = [...new Set(selected.rows.map((r) => r.entry.line))].filter((line) => bad.has(line));
+    if (blocked.length > 0) {
+      writeLine(io.stderr, `mirrorbot ${command}: ${analysis.file} has errors on selected line${blocked.length > 1 ? "s" : ""} ${blocked.join(", ")}`);
+      return EXIT.usage;
+    }
+  }
+  if (fileHasErrors) writeLine(io.stderr, `mirrorbot ${command}: ${command === "sync" ? "syncing" : "planning"} only the selected entries; fix the errors above before the next full sync`);
+  const tasks = buildTasks(selected.rows, (entry) => selected.fromFile.get(entryKey(entry)) ?? null);
+  if (tasks.length === 0) {
+    writeLine(io.stderr, `${analysis.file}: no images to mirror`);
+    return EXIT.ok;
+  }
+  const registries = await openRegistries(command, analysis.config, tasks, io, env, stop);
+  if (typeof registries === "number") return registries;
+  return { analysis, tasks, registries, stop };
+}
+
+/**
+ * Open the registries `tasks` talk to, with credentials and proxy settings checked; on a
+ * problem print it, tell `stop`, and resolve to its exit code.
+ */
+export async function openRegistries(
+  command: string,
+  config: Analysis["config"],
+  tasks: readonly SyncTask[],
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+  stop: (reason: string) => Promise<number>,
+): Promise<Registries | number> {
+  let registries: Registries;
+  try {
+    registries = await Registries.open(config, new Set(tasks.map((t) => t.source.domain)), env);
+  } catch (err) {
+    if (!(err instanceof CredentialsError)) throw err;
+    writeLine(io.stderr, `mirrorbot ${command}: ${err.message}`);
+    return stop(err.message);
+  }
+  // Only the settings these registries would use; read from the process environment, as
+  // the registry client and skopeo read them.
+  const proxyProblem = proxySettingsProblem(registries.endpoints());
+  if (proxyProblem !== null) {
+    await registries.dispose();
+    writeLine(io.stderr, `mirrorbot ${command}: ${proxyProblem}`);
+    return stop(proxyProblem);
+  }
+  return registries;
+}
+
+/**
+ * What to do when a run stops before copying anything: tell the notify webhooks (the failure
+ * a scheduled run's webhooks most need to report), unless it is a dry run; resolves to exit 2.
+ */
+export function stopper(config: Analysis["config"], dryRun: boolean, io: CliIo, env: NodeJS.ProcessEnv): (reason: string) => Promise<number> {
+  return async (reason) => {
+    if (dryRun) return EXIT.usage;
+    for (const warning of await notifyStopped(reason, env.MIRRORBOT_REQUEST || null, config.notify, { env })) writeLine(io.stderr, `warning: ${warning}`);
+    return EXIT.usage;
+  };
 }
 
 interface Selection {
@@ -227,7 +292,7 @@ function dryRunLine({ task, resolution }: DryRunLine): string {
 }
 
 /** A whole-number flag within the bounds the config file has for the same setting. */
-function boundedInt(value: string | undefined, flag: string, bounds: { min: number; max: number }): number | undefined {
+export function boundedInt(value: string | undefined, flag: string, bounds: { min: number; max: number }): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < bounds.min || Number(value) > bounds.max) {
     throw new UsageError(`${flag} takes a whole number from ${bounds.min} to ${bounds.max}, got ${JSON.stringify(value)}`);

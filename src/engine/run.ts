@@ -32,6 +32,21 @@ export interface RunOptions {
   log?: (fields: Record<string, unknown>, message: string) => void;
   /** Extra environment for skopeo. */
   skopeoEnv?: Record<string, string>;
+  /**
+   * What a plan (`mirrorbot plan --shards`) already decided and read, by task id: such a task
+   * is not resolved again, and a copy takes its blobs from the manifests the plan read instead
+   * of reading them from the source again (Docker Hub counts every manifest GET as a pull).
+   */
+  planned?: ReadonlyMap<number, PlannedDecision>;
+  /** Blobs already in target repositories before the run (a plan's seed step put them there): mounted, not uploaded. */
+  knownBlobs?: ReadonlyArray<{ registry: string; repo: string; digest: string }>;
+}
+
+/** A task's decision and, for a copy, its blobs, made before the run. */
+export interface PlannedDecision {
+  resolution: Resolution;
+  /** A copy's blobs (config and layers of every platform copied) and the image's total size. */
+  source?: { blobs: BlobNeed[]; size: number };
 }
 
 /** What a dry run would do with a task. */
@@ -86,12 +101,15 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   const resolutions = await mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
     startedAt.set(task.id, Date.now());
     progress.start({ source: canonical(task.source), target: task.targetReference });
-    const resolution = await resolveWithRetry(task, registries, options);
+    const planned = options.planned?.get(task.id);
+    const resolution = planned?.resolution ?? (await resolveWithRetry(task, registries, options));
     if (resolution.kind !== "fail" && resolution.targetDigest) repositories.found(task);
     if (resolution.kind === "copy" && !options.dryRun) {
       prepareCopies();
       if (!resolution.targetDigest) repositories.prefetch(task);
-      const read = withRetry(() => readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest), retryPolicy(task, registries, options));
+      const read = planned?.source
+        ? Promise.resolve(planned.source)
+        : withRetry(() => readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest), retryPolicy(task, registries, options));
       read.catch(() => undefined); // awaited in step 3, which reports the failure
       sourceReads.set(task.id, read);
     }
@@ -113,6 +131,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   if (copies.length > 0) {
     const ledgers = new Map<string, BlobLedger>();
     const ledgerFor = (registry: string) => ledgers.get(registry) ?? ledgers.set(registry, new BlobLedger()).get(registry)!;
+    for (const known of options.knownBlobs ?? []) ledgerFor(known.registry).record(known.digest, known.repo);
 
     // 2. Learn where blobs already live on each target from manifests the target holds now.
     //    Only done when something must be copied, so a no-op run stays HEAD-only.
