@@ -5,7 +5,7 @@
  * The image set shares one base layer across every shard, so the plan must seed it.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +19,8 @@ import { type RunningRegistry, startRegistry } from "../harness/registry.js";
 
 const TIMEOUT = 300_000;
 const AUTH = { username: "mirror", password: "s3cret-shard-Password" };
-const SKOPEO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb";
+const CACHE_DIR = "/var/lib/containers/cache";
+const SKOPEO_CACHE = `${CACHE_DIR}/blob-info-cache-v1.boltdb`;
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const bin = join(repoRoot, "dist/src/cli/main.js");
 
@@ -64,10 +65,26 @@ function config(targetHost: string): string {
 
 const env = () => ({ PATH: process.env.PATH ?? "", HOME: work, TARGET_USER: AUTH.username, TARGET_PASSWORD: AUTH.password, MIRRORBOT_REQUEST: "7-42" });
 
+/**
+ * skopeo as root keeps one blob-info cache per machine, and learns from it where other copies
+ * put a blob: shards on one machine would mount through it what separate runners cannot. This
+ * wrapper gives every skopeo run an empty cache of its own (a private mount namespace), as a
+ * fresh runner has; null where the machine does not allow one.
+ */
+async function isolatedSkopeo(): Promise<string | null> {
+  const probe = spawnSync("unshare", ["-m", "sh", "-c", `mount -t tmpfs none ${CACHE_DIR}`], { encoding: "utf8", timeout: 10_000 });
+  if (probe.status !== 0) return null;
+  const wrapper = join(work, "skopeo-fresh-cache");
+  await writeFile(wrapper, `#!/bin/sh\nexec unshare -m sh -c 'mount -t tmpfs none ${CACHE_DIR} && exec skopeo "$@"' skopeo "$@"\n`, { mode: 0o755 });
+  return wrapper;
+}
+let skopeo: string | null = null;
+
 /** Run the built CLI as a process. */
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: work, env: env(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const extra = skopeo ? { MIRRORBOT_SKOPEO: skopeo } : {};
+    execFile(process.execPath, [bin, ...args], { cwd: work, env: { ...env(), ...extra }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -98,6 +115,9 @@ beforeAll(async () => {
   await writeFile(join(work, "images.txt"), `${images.map((i) => `${source.host}/${i.repo}:${i.tag}`).join("\n")}\n`);
   await writeFile(join(work, "single.yml"), config(single.host));
   await writeFile(join(work, "sharded.yml"), config(sharded.host));
+  await mkdir(CACHE_DIR, { recursive: true });
+  skopeo = await isolatedSkopeo();
+  if (!skopeo) console.warn("shard-run test: no private mount namespace here; skopeo's shared blob-info cache may mount what separate runners could not");
 }, TIMEOUT);
 
 afterAll(async () => {
