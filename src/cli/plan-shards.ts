@@ -81,7 +81,7 @@ export function describePlan(plan: Plan): string[] {
 /**
  * Step outputs for the mirror workflow: `fanout` ("true" when the plan has more than one
  * shard, so the matrix runs), `shards` (JSON array of shard numbers for the matrix), `seed`, and
- * `max-parallel`.
+ * `max_parallel`.
  */
 async function writeOutputs(path: string, plan: Plan, maxParallel: number): Promise<void> {
   // A seed and one shard run one after the other anyway: one job does both, with no fan-out.
@@ -90,7 +90,7 @@ async function writeOutputs(path: string, plan: Plan, maxParallel: number): Prom
     `fanout=${fanout}`,
     `shards=${JSON.stringify(plan.shards.map((_, k) => k))}`,
     `seed=${plan.seed.length > 0}`,
-    `max-parallel=${maxParallel}`,
+    `max_parallel=${maxParallel}`,
   ];
   await appendFile(path, `${lines.join("\n")}\n`);
 }

@@ -36,7 +36,7 @@ Options:
                      sharding.budgetMB of missing blobs]
       --force        plan copies even where the target has the digest
       --github-output PATH  append the workflow step outputs fanout, shards,
-                     seed and max-parallel (e.g. "$GITHUB_OUTPUT")
+                     seed and max_parallel (e.g. "$GITHUB_OUTPUT")
   -h, --help         show this help
 
 Exit status: 0 planned, 1 the file has errors, 2 usage, config or file error.

@@ -7,7 +7,7 @@
  * summary and the notify webhooks, as a plain sync. With --shard the result holds that part
  * only; `mirrorbot merge` combines the parts, and sends the one summary and notification.
  */
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { ConfigError, loadConfig, type Config } from "../domain/config.js";
 import { mergeResults, type PartResult } from "../engine/merge.js";
 import { notify } from "../engine/notify.js";
@@ -21,6 +21,7 @@ import { engineInput, type PlanPart, partName, partTasks } from "../engine/shard
 import { renderSummary } from "../engine/summary.js";
 import { type CliIo, EXIT, UsageError, writeLine } from "./args.js";
 import { onInterrupt } from "./interrupt.js";
+import { planForShards, type ShardPlanArgs } from "./plan-shards.js";
 import { openRegistries, stopper } from "./sync.js";
 
 /** What `sync --plan` was asked. */
@@ -108,4 +109,21 @@ async function runPart(plan: Plan, part: PlanPart, config: Config, options: Plan
     released();
     await registries.dispose();
   }
+}
+
+/**
+ * `sync --fan-out PLAN`: the mirror workflow's first job. Plan; a plan of at most one shard is
+ * synced here, completely, as a plain sync (no fan-out for a small run); a larger one has only
+ * its seed run here, into result-seed.json beside PLAN, and its shards go to the matrix.
+ * A seed's failed copies do not fail the step: the merge reports them with the rest.
+ */
+export async function fanOut(plan: ShardPlanArgs & { out: string }, run: Pick<PlanRunOptions, "result" | "summary" | "concurrency" | "retries">, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const planned = await planForShards(plan, io, env);
+  if (planned !== EXIT.ok) return planned;
+  const planFile = resolve(io.cwd, plan.out);
+  const shards = (await readPlan(planFile)).shards.length;
+  const options = { plan: planFile, config: plan.config, ...run };
+  if (shards <= 1) return runPlan({ ...options, shard: undefined }, io, env);
+  const seeded = await runPlan({ ...options, shard: "seed", result: join(dirname(planFile), "result-seed.json"), summary: undefined }, io, env);
+  return seeded === EXIT.usage ? seeded : EXIT.ok;
 }

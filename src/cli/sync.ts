@@ -28,7 +28,7 @@ import { buildTasks, type SyncTask } from "../engine/tasks.js";
 import { type Analysis, analyzeOrExit, reportDiagnostics } from "./check.js";
 import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, writeLine } from "./args.js";
 import { onInterrupt } from "./interrupt.js";
-import { runPlan } from "./sync-plan.js";
+import { fanOut, runPlan } from "./sync-plan.js";
 
 export const usage = `Usage: mirrorbot sync [FILE] [options]
 
@@ -55,6 +55,13 @@ Options:
       --shard K|seed   with --plan: run only shard K (from 0), or the seed; the
                        result then holds only that part (combine the parts with
                        "mirrorbot merge"), and no summary or webhook is sent
+      --fan-out PLAN   plan first (as "mirrorbot plan --out PLAN"); a plan of one
+                       shard is synced here as usual; a larger one only has its
+                       seed run here (result-seed.json beside PLAN), and its
+                       shards are left to "sync --plan PLAN --shard K" and merge
+      --shards N|auto  with --fan-out: shards to split into [sharding.shards]
+      --github-output PATH  with --fan-out: append the step outputs fanout,
+                       shards, seed and max_parallel (e.g. "$GITHUB_OUTPUT")
   -h, --help           show this help
 
 Environment:
@@ -75,6 +82,9 @@ const options = {
   summary: { type: "string" },
   plan: { type: "string" },
   shard: { type: "string" },
+  "fan-out": { type: "string" },
+  shards: { type: "string" },
+  "github-output": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -96,6 +106,16 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       return runPlan({ plan: values.plan, shard: values.shard, config: values.config, result: values.result, summary: values.summary, concurrency, retries }, io, env);
     }
     if (values.shard !== undefined) throw new UsageError("--shard needs --plan");
+    if (values["fan-out"] !== undefined) {
+      if (values["dry-run"] || (values.only ?? []).length > 0) throw new UsageError(`--${values["dry-run"] ? "dry-run" : "only"} cannot be combined with --fan-out`);
+      return fanOut(
+        { file: positionals[0], config: values.config, shards: values.shards, out: values["fan-out"], githubOutput: values["github-output"], force: values.force === true },
+        { result: values.result, summary: values.summary, concurrency, retries },
+        io,
+        env,
+      );
+    }
+    if (values.shards !== undefined || values["github-output"] !== undefined) throw new UsageError(`--${values.shards !== undefined ? "shards" : "github-output"} needs --fan-out`);
     const prepared = await prepareSync("sync", { file: positionals[0], config: values.config, only: values.only ?? [], dryRun: values["dry-run"] === true }, io, env);
     if (typeof prepared === "number") return prepared;
     const { analysis, tasks, registries } = prepared;
