@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run as merge } from "../../src/cli/merge.js";
+import { run as sync } from "../../src/cli/sync.js";
 import { readPlan } from "../../src/engine/plan-file.js";
 import { parseResult, type SyncResult } from "../../src/engine/result.js";
 import { countByKind, uploadedBlobBytes } from "../harness/access-log.js";
@@ -186,5 +187,55 @@ describe("a sync over shards run as processes at once", () => {
       else expect(t.status).toBe("copied");
     }
     expect(stdout).toContain(`(${lost.size} not run)`);
+  }, TIMEOUT);
+});
+
+/** The outputs `sync --fan-out` appended for the workflow, as a record. */
+async function outputs(file: string): Promise<Record<string, string>> {
+  return Object.fromEntries((await readFile(join(work, file), "utf8")).trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+}
+
+/** `mirrorbot sync --fan-out` in-process, as the mirror job runs it. */
+async function fanOut(config: string, dir: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, cwd: work };
+  await mkdir(join(work, dir), { recursive: true });
+  await writeFile(join(work, dir, "out"), "");
+  const code = await sync(["--config", config, "--fan-out", `${dir}/plan.json`, "--result", `${dir}/result.json`, "--github-output", `${dir}/out`, ...extra], io, { ...env(), ...(skopeo ? { MIRRORBOT_SKOPEO: skopeo } : {}) });
+  return { code, stdout, stderr };
+}
+
+describe("sync --fan-out, the mirror job's step", () => {
+  it("starts no shard for a no-op run, and writes the complete result itself", async () => {
+    const out = await fanOut("sharded.yml", "noop", ["--shards", "3"]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(await outputs("noop/out")).toEqual({ fanout: "false", shards: "[]", seed: "false", max_parallel: "8" });
+    const result = await readResult("noop/result.json");
+    expect(result.summary).toMatchObject({ total: images.length, skipped: images.length, copied: 0, failed: 0 });
+  }, TIMEOUT);
+
+  it("keeps a small run in one job: one shard, synced here, no seed", async () => {
+    await writeFile(join(work, "small.yml"), config(sharded.host).replace("namespace: mirror", "namespace: small"));
+    const before = uploadedBlobBytes(await sharded.settledAccessLog());
+    const out = await fanOut("small.yml", "small");
+    expect(out.code, out.stderr).toBe(0);
+    expect(await outputs("small/out")).toEqual({ fanout: "false", shards: "[0]", seed: "false", max_parallel: "8" });
+    const result = await readResult("small/result.json");
+    expect(result.summary).toMatchObject({ total: images.length, copied: images.length, failed: 0 });
+    // One job, one engine: every blob the new namespace needed was mounted or uploaded once.
+    expect(uploadedBlobBytes(await sharded.settledAccessLog()) - before).toBeLessThanOrEqual(uniqueBlobBytes(images));
+  }, TIMEOUT);
+
+  it("fans a large run out: runs only the seed, leaves the shards to the matrix and the result to the merge", async () => {
+    await writeFile(join(work, "large.yml"), config(sharded.host).replace("namespace: mirror", "namespace: large"));
+    const out = await fanOut("large.yml", "large", ["--shards", "3"]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(await outputs("large/out")).toEqual({ fanout: "true", shards: "[0,1,2]", seed: "true", max_parallel: "8" });
+    const plan = await readPlan(join(work, "large/plan.json"));
+    const seed = await readResult("large/result-seed.json");
+    expect(seed.tasks.map((t) => t.target)).toEqual(plan.seed.map((id) => plan.tasks.find((t) => t.id === id)!.target));
+    expect(seed.summary.copied).toBe(plan.seed.length);
+    await expect(readFile(join(work, "large/result.json"))).rejects.toThrow(/ENOENT/);
   }, TIMEOUT);
 });
