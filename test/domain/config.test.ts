@@ -41,6 +41,7 @@ describe("parseConfig defaults", () => {
       policy: { allow: ["**"], deny: [], maxImagesPerRequest: 10, syncPermission: "write", requestsPerHour: 5 },
       defaults: { platforms: [] },
       engine: { concurrency: "auto", retries: 3 },
+      sharding: { shards: "auto", budgetMB: 20_000, maxShards: 8, maxParallel: 8 },
       notify: [],
       app: { closeIssueOnSuccess: true, workflow: "mirror.yml", imagesFile: "images.txt" },
     });
