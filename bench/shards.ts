@@ -1,5 +1,5 @@
 /**
- * `npm run bench:shards [-- --quick] [--planner-only]`: what sharding costs and buys (issue #13).
+ * `npm run bench:shards [-- --quick] [--planner-only] [--mbit N]`: what sharding costs and buys (issue #13).
  *
  * 1. The planner on 10,000 synthetic tasks with realistic layer sharing (OS bases per
  *    architecture, language runtimes on them, dependency layers shared by neighbouring versions
@@ -22,8 +22,8 @@ import { manifestDigest } from "./distribution.js";
 import { FULL_SIZES, QUICK_SIZES } from "./options.js";
 import { missingBlobBytes, TARGET_NAMESPACE } from "./sets.js";
 import { killAllChildren, run } from "./spawn.js";
-import { Stage } from "./stage.js";
-import type { WanProxy } from "./wan-proxy.js";
+import { Stage, WAN } from "./stage.js";
+import { startWanProxy, type WanProxy } from "./wan-proxy.js";
 
 const MB = 1_000_000;
 const CLI = resolve(fileURLToPath(new URL("../src/cli/main.js", import.meta.url)));
@@ -156,14 +156,15 @@ function config(source: string, target: RunningRegistry): string {
   ].join("\n");
 }
 
-async function wanRun(stage: Stage, source: RunningRegistry, shards: number, quick: boolean): Promise<WanRow> {
+async function wanRun(stage: Stage, source: RunningRegistry, shards: number, quick: boolean, mbit: number): Promise<WanRow> {
   const set = await stage.set("S20");
   const target = await stage.target(null);
   const dir = join(stage.workDir, `shards-${shards}`);
   await mkdir(dir, { recursive: true });
   // One link per shard (its own runner), the first one also for planning and the seed.
   const links: WanProxy[] = [];
-  for (let k = 0; k < shards; k++) links.push(await stage.wan(source));
+  const port = Number(source.host.split(":")[1]);
+  for (let k = 0; k < shards; k++) links.push(await startWanProxy(port, { ...WAN, bytesPerSecond: (mbit * 1_000_000) / 8 }));
   const env = { ...process.env, BENCH_TARGET_USERNAME: stage.targetAuth.username, BENCH_TARGET_PASSWORD: stage.targetAuth.password };
   const timeoutMs = quick ? 120_000 : 600_000;
   const cli = (args: string[]) => run(process.execPath, [CLI, ...args], { env, timeoutMs });
@@ -199,7 +200,7 @@ async function wanRun(stage: Stage, source: RunningRegistry, shards: number, qui
       verified,
     };
   } finally {
-    for (const link of links) await stage.closeProxy(link);
+    for (const link of links) await link.close();
     await stage.stop(target);
   }
 }
@@ -215,6 +216,10 @@ function wanTable(rows: WanRow[]): string {
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
   const plannerOnly = process.argv.includes("--planner-only");
+  // Megabits per second of each shard's link; the bench's WAN has 100.
+  const mbitArg = process.argv.indexOf("--mbit");
+  const mbit = mbitArg >= 0 ? Number(process.argv[mbitArg + 1]) : WAN.bytesPerSecond / 125_000;
+  if (!(mbit > 0)) throw new Error("--mbit takes a positive number of megabits per second");
   process.stdout.write(`date ${new Date().toISOString()}, ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}, node ${process.version}\n\n`);
 
   const tasks = syntheticTasks();
@@ -230,8 +235,8 @@ async function main(): Promise<void> {
   try {
     const source = await stage.source(await stage.set("S20"));
     const rows: WanRow[] = [];
-    for (const n of [1, 2, 4]) rows.push(await wanRun(stage, source, n, quick));
-    process.stdout.write(`## S20 over the simulated WAN${quick ? " (--quick sizes)" : ""}\n\n${wanTable(rows)}\n`);
+    for (const n of [1, 2, 4]) rows.push(await wanRun(stage, source, n, quick, mbit));
+    process.stdout.write(`## S20 over the simulated WAN, ${WAN.delayMs * 2} ms RTT, ${mbit} Mbit/s per shard's link${quick ? " (--quick sizes)" : ""}\n\n${wanTable(rows)}\n\nload at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}\n`);
   } finally {
     process.off("SIGINT", stop);
     await stage.dispose();
