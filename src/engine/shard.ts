@@ -71,42 +71,45 @@ const SPLIT_ABOVE = 1.25;
 export function planShards(tasks: readonly ShardTask[], options: ShardOptions): ShardSplit {
   const overhead = options.taskOverheadBytes ?? DEFAULT_OVERHEAD;
   const wanted = Math.max(1, Math.floor(options.shards));
-  const sizes = blobSizes(tasks);
-  const uniqueBytes = sum([...sizes.values()]);
+  const g = intern(tasks);
+  const uniqueBytes = sum(Array.from(g.size));
   if (tasks.length === 0) return { seed: [], shards: [], weights: [], seedBytes: 0, uniqueBytes, duplicateBytes: 0 };
+  const everyone = tasks.map((_, i) => i);
   if (wanted === 1) {
-    const all = tasks.map((t) => t.id);
-    return { seed: [], shards: [all], weights: [uniqueBytes + overhead * tasks.length], seedBytes: 0, uniqueBytes, duplicateBytes: 0 };
+    return { seed: [], shards: [tasks.map((t) => t.id)], weights: [uniqueBytes + overhead * tasks.length], seedBytes: 0, uniqueBytes, duplicateBytes: 0 };
   }
 
-  const total = uniqueBytes + overhead * tasks.length;
-  const fair = total / wanted;
-  const hubs = chooseHubs(tasks, sizes, overhead, fair * SPLIT_ABOVE);
-  const seedTasks = coverHubs(tasks, hubs);
-  const seedSet = new Set(seedTasks.map((t) => t.id));
-  const seeded = new Set<string>();
-  for (const t of seedTasks) for (const b of t.blobs) seeded.add(blobKey(t, b.digest));
+  const fair = (uniqueBytes + overhead * tasks.length) / wanted;
+  const hubs = chooseHubs(g, everyone, overhead, fair * SPLIT_ABOVE);
+  const seed = coverHubs(g, hubs);
+  const inSeed = new Uint8Array(tasks.length);
+  const seeded = new Uint8Array(g.size.length);
+  for (const i of seed) {
+    inSeed[i] = 1;
+    for (const b of g.blobs[i]!) seeded[b] = 1;
+  }
 
-  const rest = tasks.filter((t) => !seedSet.has(t.id));
-  const groups = components(rest, seeded).map((members) => ({ members, weight: weightOf(members, seeded, overhead) }));
+  const rest = everyone.filter((i) => inSeed[i] === 0);
+  const groups = components(g, rest, seeded).map((members) => ({ members, weight: weightOf(g, members, seeded, overhead) }));
   // Largest first into the lightest shard (LPT): within 4/3 of the best possible split.
-  groups.sort((a, b) => b.weight - a.weight || a.members[0]!.id - b.members[0]!.id);
-  const bins = Array.from({ length: Math.min(wanted, groups.length) }, () => ({ ids: [] as number[], weight: 0 }));
-  for (const g of groups) {
+  groups.sort((a, b) => b.weight - a.weight || a.members[0]! - b.members[0]!);
+  const bins = Array.from({ length: Math.min(wanted, groups.length) }, () => ({ members: [] as number[], weight: 0 }));
+  for (const group of groups) {
     const bin = bins.reduce((best, b) => (b.weight < best.weight ? b : best));
-    bin.ids.push(...g.members.map((t) => t.id));
-    bin.weight += g.weight;
+    for (const i of group.members) bin.members.push(i);
+    bin.weight += group.weight;
   }
-  const order = new Map(tasks.map((t, i) => [t.id, i]));
-  for (const b of bins) b.ids.sort((x, y) => order.get(x)! - order.get(y)!);
+  for (const b of bins) b.members.sort((x, y) => x - y);
 
+  let seedBytes = 0;
+  seeded.forEach((on, b) => (seedBytes += on ? g.size[b]! : 0));
   return {
-    seed: seedTasks.map((t) => t.id),
-    shards: bins.map((b) => b.ids),
+    seed: seed.map((i) => tasks[i]!.id),
+    shards: bins.map((b) => b.members.map((i) => tasks[i]!.id)),
     weights: bins.map((b) => b.weight),
-    seedBytes: sum([...seeded].map((k) => sizes.get(k) ?? 0)),
+    seedBytes,
     uniqueBytes,
-    duplicateBytes: duplicates(tasks, seedSet, bins.map((b) => b.ids), seeded, sizes),
+    duplicateBytes: duplicates(g, bins.map((b) => b.members), seeded),
   };
 }
 
@@ -120,14 +123,45 @@ export function shardCount(setting: number | "auto", missingBytes: number, budge
   return Math.min(max, Math.max(1, Math.ceil(missingBytes / budgetBytes)));
 }
 
-function blobKey(task: Pick<ShardTask, "registry">, digest: string): string {
-  return `${task.registry}\u0000${digest}`;
+/** The tasks with their blobs and (repository, manifest) pairs numbered, so the passes below run on arrays. */
+interface Graph {
+  /** Per task, the numbers of its blobs (each blob once). */
+  blobs: Int32Array[];
+  /** Per task, the numbers of the (repository, manifest) pairs it pushes. */
+  pushes: Int32Array[];
+  /** Per blob number, its size. */
+  size: Float64Array;
+  pushCount: number;
 }
 
-function blobSizes(tasks: readonly ShardTask[]): Map<string, number> {
-  const sizes = new Map<string, number>();
-  for (const t of tasks) for (const b of t.blobs) sizes.set(blobKey(t, b.digest), b.size);
-  return sizes;
+function intern(tasks: readonly ShardTask[]): Graph {
+  const blobIds = new Map<string, number>();
+  const sizes: number[] = [];
+  const pushIds = new Map<string, number>();
+  const blobs = tasks.map((t) => {
+    const ids = new Set<number>();
+    for (const b of t.blobs) {
+      // One digest on two target registries is two uploads.
+      const key = `${t.registry}\u0000${b.digest}`;
+      let id = blobIds.get(key);
+      if (id === undefined) {
+        id = sizes.length;
+        blobIds.set(key, id);
+        sizes.push(b.size);
+      }
+      ids.add(id);
+    }
+    return Int32Array.from(ids);
+  });
+  const pushes = tasks.map((t) =>
+    Int32Array.from(new Set(t.manifests.map((m) => {
+      const key = `${t.registry}\u0000${t.repo}\u0000${m}`;
+      let id = pushIds.get(key);
+      if (id === undefined) pushIds.set(key, (id = pushIds.size));
+      return id;
+    }))),
+  );
+  return { blobs, pushes, size: Float64Array.from(sizes), pushCount: pushIds.size };
 }
 
 /**
@@ -135,61 +169,66 @@ function blobSizes(tasks: readonly ShardTask[]): Map<string, number> {
  * blobs of the oversized components, in growing batches, until each piece fits or no blob is
  * shared any more.
  */
-function chooseHubs(tasks: readonly ShardTask[], sizes: Map<string, number>, overhead: number, limit: number): Set<string> {
-  const hubs = new Set<string>();
-  const big = (cut: Set<string>) => components(tasks, cut).filter((members) => weightOf(members, cut, overhead) > limit);
-  let oversized = big(hubs);
+function chooseHubs(g: Graph, members: readonly number[], overhead: number, limit: number): Uint8Array {
+  const hubs = new Uint8Array(g.size.length);
+  const big = () => components(g, members, hubs).filter((group) => weightOf(g, group, hubs, overhead) > limit);
+  let oversized = big();
   let batch = 1;
   // Each round cuts at least one blob, and the batch doubles: at most ~log2(blobs) rounds.
   while (oversized.length > 0) {
-    const degree = new Map<string, number>();
-    for (const members of oversized) {
-      for (const t of members) for (const b of t.blobs) {
-        const key = blobKey(t, b.digest);
-        if (!hubs.has(key)) degree.set(key, (degree.get(key) ?? 0) + 1);
-      }
-    }
-    // Most copies first, then most bytes: cutting a widely shared base layer splits the most.
-    const shared = [...degree].filter(([, n]) => n > 1).sort((a, b) => b[1] - a[1] || (sizes.get(b[0]) ?? 0) - (sizes.get(a[0]) ?? 0) || (a[0] < b[0] ? -1 : 1));
+    const degree = new Int32Array(g.size.length);
+    for (const group of oversized) for (const i of group) for (const b of g.blobs[i]!) if (!hubs[b]) degree[b]!++;
+    const shared: number[] = [];
+    degree.forEach((n, b) => {
+      if (n > 1) shared.push(b);
+    });
     if (shared.length === 0) break;
-    for (const [key] of shared.slice(0, batch)) hubs.add(key);
+    // Most copies first, then most bytes: cutting a widely shared base layer splits the most.
+    shared.sort((a, b) => degree[b]! - degree[a]! || g.size[b]! - g.size[a]! || a - b);
+    for (const b of shared.slice(0, batch)) hubs[b] = 1;
     batch *= 2;
-    oversized = big(hubs);
+    oversized = big();
   }
   return hubs;
 }
 
 /**
  * Few, small copies that together carry every hub blob (greedy set cover: most hub bytes
- * per byte uploaded first).
+ * per byte uploaded first). Returns task indexes.
  */
-function coverHubs(tasks: readonly ShardTask[], hubs: Set<string>): ShardTask[] {
-  const uncovered = new Set(hubs);
-  const chosen: ShardTask[] = [];
-  const candidates = tasks.filter((t) => t.blobs.some((b) => hubs.has(blobKey(t, b.digest))));
-  while (uncovered.size > 0) {
-    let best: ShardTask | undefined;
+function coverHubs(g: Graph, hubs: Uint8Array): number[] {
+  const uncovered = Uint8Array.from(hubs);
+  let left = hubs.reduce((n, h) => n + h, 0);
+  const chosen: number[] = [];
+  let candidates = g.blobs.map((_, i) => i).filter((i) => g.blobs[i]!.some((b) => hubs[b] === 1));
+  const bytes = (i: number) => g.blobs[i]!.reduce((n, b) => n + g.size[b]!, 0);
+  while (left > 0) {
+    let best = -1;
     let bestScore = 0;
-    for (const t of candidates) {
-      const gain = sum(t.blobs.filter((b) => uncovered.has(blobKey(t, b.digest))).map((b) => b.size));
-      const score = gain / (sum(t.blobs.map((b) => b.size)) + 1);
+    for (const i of candidates) {
+      let gain = 0;
+      for (const b of g.blobs[i]!) if (uncovered[b]) gain += g.size[b]!;
+      const score = gain / (bytes(i) + 1);
       if (gain > 0 && score > bestScore) {
-        best = t;
+        best = i;
         bestScore = score;
       }
     }
     // Only zero-byte hubs left: uploading them twice costs nothing.
-    if (!best) break;
+    if (best < 0) break;
     chosen.push(best);
-    for (const b of best.blobs) uncovered.delete(blobKey(best, b.digest));
-    candidates.splice(candidates.indexOf(best), 1);
+    for (const b of g.blobs[best]!) {
+      if (uncovered[b]) left--;
+      uncovered[b] = 0;
+    }
+    candidates = candidates.filter((i) => i !== best && g.blobs[i]!.some((b) => uncovered[b] === 1));
   }
   return chosen;
 }
 
-/** Connected components over shared blobs (minus `cut`) and shared (repository, manifest) pairs. */
-function components(tasks: readonly ShardTask[], cut: ReadonlySet<string>): ShardTask[][] {
-  const parent = tasks.map((_, i) => i);
+/** Connected components of `members` over shared blobs (minus `cut`) and shared (repository, manifest) pairs. */
+function components(g: Graph, members: readonly number[], cut: Uint8Array): number[][] {
+  const parent = new Int32Array(members.length).map((_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) {
       parent[i] = parent[parent[i]!]!;
@@ -197,54 +236,56 @@ function components(tasks: readonly ShardTask[], cut: ReadonlySet<string>): Shar
     }
     return i;
   };
-  const owner = new Map<string, number>();
-  const link = (key: string, i: number) => {
-    const j = owner.get(key);
-    if (j === undefined) owner.set(key, i);
-    else parent[find(i)] = find(j);
-  };
-  tasks.forEach((t, i) => {
-    for (const b of t.blobs) {
-      const key = blobKey(t, b.digest);
-      if (!cut.has(key)) link(`b${key}`, i);
+  const blobOwner = new Int32Array(g.size.length).fill(-1);
+  const pushOwner = new Int32Array(g.pushCount).fill(-1);
+  members.forEach((task, i) => {
+    for (const b of g.blobs[task]!) {
+      if (cut[b]) continue;
+      const j = blobOwner[b]!;
+      if (j < 0) blobOwner[b] = i;
+      else parent[find(i)] = find(j);
     }
-    for (const m of t.manifests) link(`m${t.registry}\u0000${t.repo}\u0000${m}`, i);
+    for (const p of g.pushes[task]!) {
+      const j = pushOwner[p]!;
+      if (j < 0) pushOwner[p] = i;
+      else parent[find(i)] = find(j);
+    }
   });
-  const groups = new Map<number, ShardTask[]>();
-  tasks.forEach((t, i) => {
+  const groups = new Map<number, number[]>();
+  members.forEach((task, i) => {
     const root = find(i);
-    const g = groups.get(root);
-    if (g) g.push(t);
-    else groups.set(root, [t]);
+    const group = groups.get(root);
+    if (group) group.push(task);
+    else groups.set(root, [task]);
   });
   return [...groups.values()];
 }
 
 /** Unique missing bytes of a group, blobs in `free` excluded, plus the per-task overhead. */
-function weightOf(members: readonly ShardTask[], free: ReadonlySet<string>, overhead: number): number {
-  const seen = new Map<string, number>();
-  for (const t of members) for (const b of t.blobs) {
-    const key = blobKey(t, b.digest);
-    if (!free.has(key)) seen.set(key, b.size);
+function weightOf(g: Graph, members: readonly number[], free: Uint8Array, overhead: number): number {
+  const seen = new Set<number>();
+  let bytes = 0;
+  for (const i of members) for (const b of g.blobs[i]!) {
+    if (free[b] || seen.has(b)) continue;
+    seen.add(b);
+    bytes += g.size[b]!;
   }
-  return sum([...seen.values()]) + overhead * members.length;
+  return bytes + overhead * members.length;
 }
 
-/** Bytes of blobs needed by two or more parts that the seed does not upload first. */
-function duplicates(tasks: readonly ShardTask[], seed: ReadonlySet<number>, shards: number[][], seeded: ReadonlySet<string>, sizes: Map<string, number>): number {
-  const partOf = new Map<number, number>();
-  shards.forEach((ids, i) => ids.forEach((id) => partOf.set(id, i)));
-  const parts = new Map<string, Set<number>>();
-  for (const t of tasks) {
-    if (seed.has(t.id)) continue;
-    for (const b of t.blobs) {
-      const key = blobKey(t, b.digest);
-      if (seeded.has(key)) continue;
-      const set = parts.get(key) ?? parts.set(key, new Set()).get(key)!;
-      set.add(partOf.get(t.id)!);
+/** Bytes of blobs that two or more shards need and that the seed does not upload first. */
+function duplicates(g: Graph, shards: readonly number[][], seeded: Uint8Array): number {
+  const parts = new Map<number, Set<number>>();
+  shards.forEach((members, k) => {
+    for (const i of members) for (const b of g.blobs[i]!) {
+      if (seeded[b]) continue;
+      const set = parts.get(b) ?? parts.set(b, new Set()).get(b)!;
+      set.add(k);
     }
-  }
-  return sum([...parts].filter(([, p]) => p.size > 1).map(([key, p]) => (sizes.get(key) ?? 0) * (p.size - 1)));
+  });
+  let bytes = 0;
+  for (const [b, p] of parts) if (p.size > 1) bytes += g.size[b]! * (p.size - 1);
+  return bytes;
 }
 
 function sum(values: readonly number[]): number {
