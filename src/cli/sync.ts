@@ -151,7 +151,6 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
   });
 }
 
-
 /** What a sync or a sharded plan starts from: the checked file, its tasks, open registries. */
 export interface PreparedSync {
   analysis: Analysis;
