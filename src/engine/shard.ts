@@ -166,15 +166,16 @@ function intern(tasks: readonly ShardTask[]): Graph {
 
 /**
  * The blobs to seed: none while every component is within `limit` bytes; else the most shared
- * blobs of the oversized components, in growing batches, until each piece fits or no blob is
+ * blobs of the oversized components, in slowly growing batches, until each piece fits or no blob is
  * shared any more.
  */
 function chooseHubs(g: Graph, members: readonly number[], overhead: number, limit: number): Uint8Array {
   const hubs = new Uint8Array(g.size.length);
   const big = () => components(g, members, hubs).filter((group) => weightOf(g, group, hubs, overhead) > limit);
   let oversized = big();
-  let batch = 1;
-  // Each round cuts at least one blob, and the batch doubles: at most ~log2(blobs) rounds.
+  let cut = 0;
+  // Each round cuts at least one blob and a quarter more than all rounds before: few rounds
+  // (~log1.25 of the blobs cut), yet no big overshoot, since every blob cut is a seed to copy.
   while (oversized.length > 0) {
     const degree = new Int32Array(g.size.length);
     for (const group of oversized) for (const i of group) for (const b of g.blobs[i]!) if (!hubs[b]) degree[b]!++;
@@ -185,8 +186,9 @@ function chooseHubs(g: Graph, members: readonly number[], overhead: number, limi
     if (shared.length === 0) break;
     // Most copies first, then most bytes: cutting a widely shared base layer splits the most.
     shared.sort((a, b) => degree[b]! - degree[a]! || g.size[b]! - g.size[a]! || a - b);
+    const batch = Math.max(1, Math.ceil(cut / 4));
     for (const b of shared.slice(0, batch)) hubs[b] = 1;
-    batch *= 2;
+    cut += Math.min(batch, shared.length);
     oversized = big();
   }
   return hubs;

@@ -77,3 +77,18 @@ describe("shardCount", () => {
     expect(shardCount("auto", 1000 * MB, 10 * MB, 16)).toBe(16);
   });
 });
+
+describe("planShards seeds little", () => {
+  it("cuts only the hubs it needs, and seeds them with the smallest copy that carries them", () => {
+    // S20's shape: one amd64 base under all, a runtime under half, and two images with an arm64
+    // base too. Cutting the amd64 base and the runtime is enough; the arm64 base stays in one shard.
+    const tasks = Array.from({ length: 20 }, (_, i) =>
+      task(i, [blob("base-amd64", 20), ...(i % 2 === 0 ? [blob("runtime", 10)] : []), blob(`own${i}`, 5), ...(i < 2 ? [blob("base-arm64", 20), blob(`own-arm${i}`, 5)] : [])]),
+    );
+    const split = planShards(tasks, { shards: 4, taskOverheadBytes: 0 });
+    expect(split.seed).toEqual([2]);
+    expect(split.seedBytes).toBe(35 * MB);
+    expect(split.duplicateBytes).toBe(0);
+    expect(split.shards.find((s) => s.includes(0))).toContain(1);
+  });
+});
