@@ -36,7 +36,7 @@ const plannedTaskSchema = z
     targetDigest: z.string().nullable().describe("digest the target had when planned, if any"),
     mediaType: z.string().describe("media type of the source manifest or index; empty when unknown"),
     error: z.string().nullable().describe("why planning failed for this task; never a credential"),
-    manifests: z.array(manifestSchema).describe("copy only: the source index (first) and the platform manifests it copies, as read while planning"),
+    manifests: z.array(manifestSchema).describe("copy only: the manifests it pushes, as read while planning, in push order: platform manifests first, the top (index or manifest) last"),
     missingBytes: z.int().nonnegative().describe("bytes of blobs the target was not known to hold when planned"),
   })
   .describe("one (image, target) pair as planned");
@@ -150,7 +150,7 @@ export function plannedManifest(doc: { digest: string; mediaType: string; body: 
 }
 
 /**
- * The blobs of an image from its manifests as read (index first), and its total size: what
+ * The blobs of an image from its manifests as read, and its total size: what
  * the engine would learn by reading them again. Same rules as the engine's own read: every
  * platform manifest listed, nested indexes skipped.
  */

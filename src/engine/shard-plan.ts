@@ -123,14 +123,14 @@ export async function makeShardPlan(options: ShardPlanOptions): Promise<Plan> {
   };
 }
 
-/** The index (if any) and every platform manifest a copy pushes, as the source serves them. */
+/** Every platform manifest a copy pushes, then the index (if any): push order, as the source serves them. */
 async function readManifests(registries: Registries, task: SyncTask, digest: string): Promise<PlannedManifest[]> {
   const { client } = registries.get(task.source.domain);
   const top = await client.getManifest(task.source.path, digest);
   const parsed = parseManifest(top.body, top.mediaType);
   if (parsed.kind === "image") return [plannedManifest(top)];
   const children = await Promise.all(parsed.manifests.map((m) => client.getManifest(task.source.path, m.digest)));
-  return [plannedManifest(top), ...children.map(plannedManifest)];
+  return [...children.map(plannedManifest), plannedManifest(top)];
 }
 
 /** Manifests the targets hold for these tasks now, each once. */
