@@ -8,7 +8,8 @@
  * only; `mirrorbot merge` combines the parts, and sends the one summary and notification.
  */
 import { dirname, join, resolve } from "node:path";
-import { ConfigError, loadConfig, type Config } from "../domain/config.js";
+import { ConfigError, type Copier, loadConfig, type Config } from "../domain/config.js";
+import { cleanLeftovers } from "../engine/leftovers.js";
 import { mergeResults, type PartResult } from "../engine/merge.js";
 import { notify } from "../engine/notify.js";
 import { type Plan, PlanError, readPlan } from "../engine/plan-file.js";
@@ -33,6 +34,10 @@ export interface PlanRunOptions {
   summary: string | undefined;
   concurrency: number | "auto" | undefined;
   retries: number | undefined;
+  /** Seconds; undefined: the config's. */
+  stallTimeout: number | undefined;
+  attemptTimeout: number | undefined;
+  copier: Copier | undefined;
 }
 
 /** Parse `--shard`: "seed" or a shard number. */
@@ -57,6 +62,9 @@ export async function runPlan(options: PlanRunOptions, io: CliIo, env: NodeJS.Pr
     for (const line of err.message.split("\n")) writeLine(io.stderr, `mirrorbot sync: ${line}`);
     return EXIT.usage;
   }
+  // A run killed before it could clean up left its files (and perhaps a skopeo) behind.
+  const leftovers = cleanLeftovers();
+  if (leftovers.killed.length > 0) writeLine(io.stderr, `stopped ${leftovers.killed.length} skopeo process(es) left running by an earlier run that was killed`);
   const parts: PlanPart[] = part ? [part] : [...(plan.seed.length > 0 ? [{ kind: "seed" } as const] : []), ...plan.shards.map((_, index) => ({ kind: "shard", index }) as const)];
   const results: PartResult[] = [];
   for (const p of parts) {
@@ -88,7 +96,7 @@ async function runPart(plan: Plan, part: PlanPart, config: Config, options: Plan
   if (input.tasks.length === 0) return buildResult([], { request: plan.request, startedAt, finishedAt: new Date() });
   // A shard's webhooks stay quiet: the merge reports the whole run once.
   const stop = options.shard === undefined ? stopper(config, false, io, env) : async () => EXIT.usage;
-  const registries = await openRegistries("sync", config, input.tasks, io, env, stop);
+  const registries = await openRegistries("sync", config, input.tasks, io, env, stop, options.copier);
   if (typeof registries === "number") return registries;
   const released = onInterrupt(() => registries.disposeNow());
   writeLine(io.stdout, `${partName(part)}: ${input.tasks.length} cop${input.tasks.length === 1 ? "y" : "ies"}`);
@@ -101,6 +109,9 @@ async function runPart(plan: Plan, part: PlanPart, config: Config, options: Plan
       force: plan.force,
       concurrency: options.concurrency ?? config.engine.concurrency,
       retries: options.retries ?? config.engine.retries,
+      stallTimeoutMs: (options.stallTimeout ?? config.engine.stallTimeout) * 1000,
+      attemptTimeoutMs: (options.attemptTimeout ?? config.engine.attemptTimeout) * 1000,
+      ...(options.copier ? { copier: options.copier } : {}),
       log: (fields, message) => writeLine(io.stderr, oneLine(`${message}: ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(" ")}`)),
     });
     progress.finish();
@@ -117,7 +128,12 @@ async function runPart(plan: Plan, part: PlanPart, config: Config, options: Plan
  * its seed run here, into result-seed.json beside PLAN, and its shards go to the matrix.
  * A seed's failed copies do not fail the step: the merge reports them with the rest.
  */
-export async function fanOut(plan: ShardPlanArgs & { out: string }, run: Pick<PlanRunOptions, "result" | "summary" | "concurrency" | "retries">, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+export async function fanOut(
+  plan: ShardPlanArgs & { out: string },
+  run: Pick<PlanRunOptions, "result" | "summary" | "concurrency" | "retries" | "stallTimeout" | "attemptTimeout" | "copier">,
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const planned = await planForShards(plan, io, env);
   if (planned !== EXIT.ok) return planned;
   const planFile = resolve(io.cwd, plan.out);

@@ -12,9 +12,10 @@ import { expandPlatforms, planTargets, type PlannedTarget } from "../domain/nami
 import { canonical, parseReference, ReferenceError } from "../domain/reference.js";
 import { formatDiagnostic, hasErrors } from "../domain/diagnostic.js";
 import { formatPlatform } from "../domain/platform.js";
-import { DEFAULT_CONFIG_PATH, ENGINE_LIMITS } from "../domain/config.js";
+import { COPIERS, type Copier, DEFAULT_CONFIG_PATH, ENGINE_LIMITS } from "../domain/config.js";
 import { policyDiagnostics } from "../domain/policy.js";
 import { CredentialsError } from "../engine/credentials.js";
+import { cleanLeftovers } from "../engine/leftovers.js";
 import { oneLine } from "../engine/redact.js";
 import { notify, notifyStopped } from "../engine/notify.js";
 import { proxySettingsProblem } from "../engine/proxy.js";
@@ -32,7 +33,8 @@ import { fanOut, runPlan } from "./sync-plan.js";
 
 export const usage = `Usage: mirrorbot sync [FILE] [options]
 
-Copy every image in FILE to every configured target with skopeo, registry to registry.
+Copy every image in FILE to every configured target, registry to registry, blob by blob
+(or with skopeo, for targets with "copier: skopeo").
 Images whose target digest already equals the source digest are skipped.
 
 Arguments:
@@ -46,7 +48,13 @@ Options:
       --dry-run        show what would be copied or skipped; change nothing
       --concurrency N  copies in flight at once, or "auto": 4 for a near source,
                        8 for a far one [engine.concurrency, auto]
-      --retries N      extra attempts for transient failures [engine.retries, 3]
+      --retries N      extra attempts for transient failures, per request, blob
+                       and copy [engine.retries, 3]
+      --stall-timeout S  seconds without a byte moving before a request is cut
+                       and retried [engine.stallTimeout, 60]
+      --attempt-timeout S  seconds one blob transfer attempt may take in all
+                       [engine.attemptTimeout, 3600]
+      --copier NAME    native or skopeo, for every target [each target's copier]
       --result PATH    write result.json (schema: docs/result-json.md)
       --summary PATH   append a Markdown summary (e.g. "$GITHUB_STEP_SUMMARY")
       --plan PATH      run the tasks of a plan from "mirrorbot plan --shards"
@@ -78,6 +86,9 @@ const options = {
   "dry-run": { type: "boolean" },
   concurrency: { type: "string" },
   retries: { type: "string" },
+  "stall-timeout": { type: "string" },
+  "attempt-timeout": { type: "string" },
+  copier: { type: "string" },
   result: { type: "string" },
   summary: { type: "string" },
   plan: { type: "string" },
@@ -99,27 +110,36 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     }
     const concurrency = values.concurrency === "auto" ? "auto" : boundedInt(values.concurrency, "--concurrency", ENGINE_LIMITS.concurrency);
     const retries = boundedInt(values.retries, "--retries", ENGINE_LIMITS.retries);
+    const stallTimeout = boundedInt(values["stall-timeout"], "--stall-timeout", ENGINE_LIMITS.stallTimeout);
+    const attemptTimeout = boundedInt(values["attempt-timeout"], "--attempt-timeout", ENGINE_LIMITS.attemptTimeout);
+    if (values.copier !== undefined && !(COPIERS as readonly string[]).includes(values.copier)) {
+      throw new UsageError(`--copier takes ${COPIERS.join(" or ")}, got ${JSON.stringify(values.copier)}`);
+    }
+    const copier = values.copier as Copier | undefined;
 
     if (values.plan !== undefined) {
       if (positionals.length > 0 || (values.only ?? []).length > 0) throw new UsageError("--plan runs the tasks of the plan: give no FILE and no --only");
       if (values.force || values["dry-run"]) throw new UsageError(`--${values.force ? "force" : "dry-run"} cannot be combined with --plan: give it to "mirrorbot plan --shards"`);
-      return runPlan({ plan: values.plan, shard: values.shard, config: values.config, result: values.result, summary: values.summary, concurrency, retries }, io, env);
+      return runPlan({ plan: values.plan, shard: values.shard, config: values.config, result: values.result, summary: values.summary, concurrency, retries, stallTimeout, attemptTimeout, copier }, io, env);
     }
     if (values.shard !== undefined) throw new UsageError("--shard needs --plan");
     if (values["fan-out"] !== undefined) {
       if (values["dry-run"] || (values.only ?? []).length > 0) throw new UsageError(`--${values["dry-run"] ? "dry-run" : "only"} cannot be combined with --fan-out`);
       return fanOut(
         { file: positionals[0], config: values.config, shards: values.shards, out: values["fan-out"], githubOutput: values["github-output"], force: values.force === true },
-        { result: values.result, summary: values.summary, concurrency, retries },
+        { result: values.result, summary: values.summary, concurrency, retries, stallTimeout, attemptTimeout, copier },
         io,
         env,
       );
     }
     if (values.shards !== undefined || values["github-output"] !== undefined) throw new UsageError(`--${values.shards !== undefined ? "shards" : "github-output"} needs --fan-out`);
-    const prepared = await prepareSync("sync", { file: positionals[0], config: values.config, only: values.only ?? [], dryRun: values["dry-run"] === true }, io, env);
+    const prepared = await prepareSync("sync", { file: positionals[0], config: values.config, only: values.only ?? [], dryRun: values["dry-run"] === true, ...(copier ? { copier } : {}) }, io, env);
     if (typeof prepared === "number") return prepared;
     const { analysis, tasks, registries } = prepared;
 
+    // A run killed before it could clean up left its files (and perhaps a skopeo) behind.
+    const leftovers = cleanLeftovers();
+    if (leftovers.killed.length > 0) writeLine(io.stderr, `stopped ${leftovers.killed.length} skopeo process(es) left running by an earlier run that was killed`);
     const released = onInterrupt(() => registries.disposeNow());
     const startedAt = new Date();
     const progress = createProgress({ total: tasks.length, stream: io.stdout });
@@ -132,6 +152,10 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
         dryRun: values["dry-run"] === true,
         concurrency: concurrency ?? analysis.config.engine.concurrency,
         retries: retries ?? analysis.config.engine.retries,
+        stallTimeoutMs: (stallTimeout ?? analysis.config.engine.stallTimeout) * 1000,
+        attemptTimeoutMs: (attemptTimeout ?? analysis.config.engine.attemptTimeout) * 1000,
+        ...(copier ? { copier } : {}),
+        peers: peerRepositories(analysis.rows, tasks),
         log: (fields, message) => writeLine(io.stderr, oneLine(`${message}: ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(" ")}`)),
       });
       if (values["dry-run"]) {
@@ -167,7 +191,7 @@ export interface PreparedSync {
  */
 export async function prepareSync(
   command: string,
-  options: { file: string | undefined; config: string | undefined; only: string[]; dryRun: boolean },
+  options: { file: string | undefined; config: string | undefined; only: string[]; dryRun: boolean; copier?: Copier },
   io: CliIo,
   env: NodeJS.ProcessEnv,
 ): Promise<PreparedSync | number> {
@@ -197,7 +221,7 @@ export async function prepareSync(
     writeLine(io.stderr, `${analysis.file}: no images to mirror`);
     return EXIT.ok;
   }
-  const registries = await openRegistries(command, analysis.config, tasks, io, env, stop);
+  const registries = await openRegistries(command, analysis.config, tasks, io, env, stop, options.copier);
   if (typeof registries === "number") return registries;
   return { analysis, tasks, registries, stop };
 }
@@ -213,10 +237,13 @@ export async function openRegistries(
   io: CliIo,
   env: NodeJS.ProcessEnv,
   stop: (reason: string) => Promise<number>,
+  copier?: Copier,
 ): Promise<Registries | number> {
   let registries: Registries;
   try {
-    registries = await Registries.open(config, new Set(tasks.map((t) => t.source.domain)), env);
+    // skopeo reads credentials from an auth file; the native copier needs none on disk.
+    const skopeo = copier !== undefined ? copier === "skopeo" : tasks.some((t) => t.target.copier === "skopeo");
+    registries = await Registries.open(config, new Set(tasks.map((t) => t.source.domain)), env, { skopeo });
   } catch (err) {
     if (!(err instanceof CredentialsError)) throw err;
     writeLine(io.stderr, `mirrorbot ${command}: ${err.message}`);
@@ -243,6 +270,26 @@ export function stopper(config: Analysis["config"], dryRun: boolean, io: CliIo, 
     for (const warning of await notifyStopped(reason, env.MIRRORBOT_REQUEST || null, config.notify, { env })) writeLine(io.stderr, `warning: ${warning}`);
     return EXIT.usage;
   };
+}
+
+/**
+ * Target repositories of images.txt that this run does not write: a selective sync asks them
+ * for the blobs it needs before uploading any, as a full sync learns from its own tasks.
+ */
+function peerRepositories(all: readonly PlannedTarget[], tasks: readonly SyncTask[]): Array<{ registry: string; repo: string }> {
+  const inRun = new Set(tasks.map((t) => `${t.target.registry}/${t.targetRepo}`));
+  const peers = new Map<string, { registry: string; repo: string }>();
+  for (const row of all) {
+    let repo: string;
+    try {
+      repo = parseReference(row.reference).path;
+    } catch {
+      continue;
+    }
+    const key = `${row.target.registry}/${repo}`;
+    if (!inRun.has(key)) peers.set(key, { registry: row.target.registry, repo });
+  }
+  return [...peers.values()];
 }
 
 interface Selection {

@@ -114,7 +114,13 @@ export interface TargetConfig {
   naming: NamingConfig;
   tlsVerify: boolean;
   credentials: CredentialsConfig | null;
+  /** Which copier moves the bytes: mirrorbot's own (default), or skopeo for a registry where it misbehaves. */
+  copier?: Copier;
 }
+
+/** The copiers: mirrorbot's own registry client, or one `skopeo copy` process per image. */
+export const COPIERS = ["native", "skopeo"] as const;
+export type Copier = (typeof COPIERS)[number];
 
 /** GHCR rejects uppercase repository names, and GitHub owners often have capitals. */
 function requiresLowercase(registry: string): boolean {
@@ -142,6 +148,10 @@ const targetSchema = z
     naming: namingSchema.prefault({}),
     tlsVerify: z.boolean().default(true).describe("verify the registry's TLS certificate; false also allows plain http"),
     credentials: credentialsSchema.nullable().default(null).describe("credentials, as names of environment variables; none for anonymous access"),
+    copier: z
+      .enum(COPIERS)
+      .default("native")
+      .describe("native: mirrorbot's own copier, blob by blob with per-request retries (default); skopeo: one `skopeo copy` per image, for a registry where the native copier misbehaves"),
   })
   .superRefine((t, ctx) => {
     // Runs even when a field failed, so check the types it relies on.
@@ -165,6 +175,7 @@ const targetSchema = z
       naming: { ...t.naming, lowercase: t.naming.lowercase ?? requiresLowercase(t.registry) },
       tlsVerify: t.tlsVerify,
       credentials: t.credentials,
+      copier: t.copier,
     }),
   )
   .describe("a registry images are copied to");
@@ -252,7 +263,12 @@ const defaultsSchema = z
   .describe("defaults for entries of images.txt");
 
 /** Bounds of `engine.concurrency` and `engine.retries`, shared with the CLI's flags. */
-export const ENGINE_LIMITS = { concurrency: { min: 1, max: 64 }, retries: { min: 0, max: 10 } } as const;
+export const ENGINE_LIMITS = {
+  concurrency: { min: 1, max: 64 },
+  retries: { min: 0, max: 10 },
+  stallTimeout: { min: 5, max: 3600 },
+  attemptTimeout: { min: 10, max: 86_400 },
+} as const;
 
 const engineSchema = z
   .strictObject({
@@ -262,7 +278,19 @@ const engineSchema = z
       })
       .default("auto")
       .describe('copies in flight at once; "auto": 4 when the source registry answers within 50 ms, 8 when it is farther away (latency-bound copies overlap better)'),
-    retries: z.int().min(ENGINE_LIMITS.retries.min).max(ENGINE_LIMITS.retries.max).default(3).describe("retries of a copy after a transient failure"),
+    retries: z.int().min(ENGINE_LIMITS.retries.min).max(ENGINE_LIMITS.retries.max).default(3).describe("retries after a transient failure: of each request, each blob and each copy"),
+    stallTimeout: z
+      .int()
+      .min(ENGINE_LIMITS.stallTimeout.min)
+      .max(ENGINE_LIMITS.stallTimeout.max)
+      .default(60)
+      .describe("seconds without a byte moving before a request is cut and retried (the stall clock); native copier"),
+    attemptTimeout: z
+      .int()
+      .min(ENGINE_LIMITS.attemptTimeout.min)
+      .max(ENGINE_LIMITS.attemptTimeout.max)
+      .default(3600)
+      .describe("seconds one blob transfer attempt may take in all, however steadily bytes move (the overall clock); native copier"),
   })
   .describe("how the copies run");
 

@@ -7,6 +7,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DOCKER_HUB, isDockerHub } from "../domain/reference.js";
+import { ownedPrefix } from "./leftovers.js";
 
 /** Credentials for one registry. */
 export interface AuthEntry {
@@ -49,7 +50,8 @@ export function renderAuthFile(entries: readonly AuthEntry[]): string {
 /** Write a containers-auth.json (mode 0600) into a fresh private temp dir (mode 0700). */
 export async function writeAuthFile(entries: readonly AuthEntry[]): Promise<AuthFile> {
   const text = renderAuthFile(entries);
-  const dir = await mkdtemp(join(tmpdir(), "mirrorbot-auth-"));
+  // Named with our PID, so the next run removes it if this process is killed before it can.
+  const dir = await mkdtemp(join(tmpdir(), ownedPrefix("mirrorbot-auth-")));
   let disposed: Promise<void> | null = null;
   const dispose = () => (disposed ??= rm(dir, { recursive: true, force: true }));
   try {

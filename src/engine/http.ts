@@ -7,6 +7,7 @@
  */
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+import type { Readable } from "node:stream";
 import { proxyFor } from "./proxy.js";
 import { agentsFor, proxyAddress, proxyAuthorization, throughProxy, type TunnelRequestOptions } from "./proxy-tunnel.js";
 
@@ -18,6 +19,13 @@ export interface HttpInit {
   timeoutMs: number;
   /** Follow 301/302/303/307/308 (GET and HEAD only), dropping Authorization on another origin. */
   followRedirects: boolean;
+  /** A request body: bytes, or a stream piped to the socket as the socket drains (never buffered whole). */
+  body?: Buffer | Readable;
+  /**
+   * The stall clock: fail when no byte moved for this long (body sent, answer awaited, body
+   * read), while `timeoutMs` bounds the whole request. A slow link keeps going; a dead one does not.
+   */
+  stallMs?: number;
 }
 
 /** An answer whose body has not been read yet. */
@@ -34,6 +42,8 @@ export interface HttpResponse {
   discard(): void;
   /** Close the connection instead of reading a body we refuse. */
   cancel(): void;
+  /** The body as a stream, under the stall clock and the deadline; errors carry Node's `code` (ECONNRESET) or TIMEOUT. */
+  stream(): Readable;
 }
 
 /** A body that grew past the caller's limit; the connection was closed. */
@@ -45,6 +55,12 @@ export class HttpBodyTooLargeError extends Error {
 export class HttpTimeoutError extends Error {
   override readonly name = "TimeoutError";
   readonly code = "TIMEOUT";
+}
+
+/** No byte moved within the stall clock; the connection was closed. */
+export class HttpStallError extends Error {
+  override readonly name = "StallError";
+  readonly code = "STALLED";
 }
 
 // Free sockets are unref'd by the agent, so idle connections never keep the process alive.
@@ -62,10 +78,10 @@ export async function httpRequest(url: string, init: HttpInit): Promise<HttpResp
   let current = new URL(url);
   let headers = { ...init.headers };
   for (let hop = 0; ; hop++) {
-    const res = await once(current, init.method, headers, deadline);
+    const res = await once(current, init.method, headers, deadline, hop === 0 ? init.body : undefined, init.stallMs);
     const location = res.headers.location;
     const redirect = init.followRedirects && REDIRECTS.has(res.statusCode ?? 0) && location && hop < MAX_REDIRECTS;
-    if (!redirect) return wrap(res, current, deadline);
+    if (!redirect) return wrap(res, current, deadline, init.stallMs);
     res.resume();
     const next = new URL(location, current);
     // Credentials are for the registry that asked for them, never for the host it sends us to.
@@ -96,31 +112,63 @@ function startRequest(url: URL, proxy: URL | null, method: string, headers: Reco
   });
 }
 
-function once(url: URL, method: string, headers: Record<string, string>, deadline: number): Promise<IncomingMessage> {
+function once(url: URL, method: string, headers: Record<string, string>, deadline: number, body: Buffer | Readable | undefined, stallMs: number | undefined): Promise<IncomingMessage> {
   if (url.protocol !== "http:" && url.protocol !== "https:") return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
   return new Promise((resolve, reject) => {
     const proxy = proxyFor(url);
     const req = startRequest(url, proxy, method, headers, deadline);
-    const timer = setTimeout(() => {
+    const fail = (error: Error) => {
       // Reject here too: a request still waiting for its socket (a tunnel being opened)
       // emits nothing when destroyed until that socket arrives.
-      const error = new HttpTimeoutError(`no answer within the deadline`);
       req.destroy(error);
       reject(error);
-    }, Math.max(0, deadline - Date.now()));
-    req.on("response", (res) => {
+    };
+    const timer = setTimeout(() => fail(new HttpTimeoutError(`no answer within the deadline`)), Math.max(0, deadline - Date.now()));
+    const stall = stallClock(stallMs, () => fail(new HttpStallError(`no bytes moved for ${Math.round((stallMs ?? 0) / 1000)} s`)));
+    const settle = () => {
       clearTimeout(timer);
+      stall.stop();
+    };
+    req.on("response", (res) => {
+      settle();
       resolve(res);
     });
     req.on("error", (err) => {
-      clearTimeout(timer);
+      settle();
       reject(proxy ? throughProxy(err, proxy) : err);
     });
-    req.end();
+    if (body === undefined || Buffer.isBuffer(body)) {
+      req.end(body);
+      return;
+    }
+    // Piped, so the source is read only as fast as the socket drains: a blob never sits in memory whole.
+    body.on("data", () => stall.touch());
+    body.on("error", (err) => fail(err));
+    // A body given up before its end (the answer came early, the source broke) must free the
+    // socket: a request left half-sent would hold it, and the agent's pool, forever.
+    body.on("close", () => {
+      if (!req.writableEnded) req.destroy();
+    });
+    body.pipe(req);
   });
 }
 
-function wrap(res: IncomingMessage, url: URL, deadline: number): HttpResponse {
+/** A timer that fires `onStall` when `touch` was not called for `ms`; inert without `ms`. */
+function stallClock(ms: number | undefined, onStall: () => void): { touch(): void; stop(): void } {
+  if (ms === undefined) return { touch() {}, stop() {} };
+  let timer = setTimeout(onStall, ms);
+  return {
+    touch() {
+      clearTimeout(timer);
+      timer = setTimeout(onStall, ms);
+    },
+    stop() {
+      clearTimeout(timer);
+    },
+  };
+}
+
+function wrap(res: IncomingMessage, url: URL, deadline: number, stallMs: number | undefined): HttpResponse {
   // A body read with bytes() reports its error there; one discarded or not read yet must not
   // become an uncaught 'error' event when the connection drops.
   res.on("error", () => undefined);
@@ -174,6 +222,19 @@ function wrap(res: IncomingMessage, url: URL, deadline: number): HttpResponse {
     cancel() {
       consumed = true;
       res.destroy();
+    },
+    stream() {
+      take();
+      const timer = setTimeout(() => res.destroy(new HttpTimeoutError("body not received within the deadline")), Math.max(0, deadline - Date.now()));
+      const stall = stallClock(stallMs, () => res.destroy(new HttpStallError(`no bytes received for ${Math.round((stallMs ?? 0) / 1000)} s`)));
+      const stop = () => {
+        clearTimeout(timer);
+        stall.stop();
+      };
+      res.on("data", () => stall.touch());
+      res.on("end", stop);
+      res.on("close", stop);
+      return res;
     },
   };
 }

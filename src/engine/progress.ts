@@ -20,6 +20,27 @@ export interface Progress {
   done(result: TaskResult): void;
   /** Print the closing totals line; call once after the last task. */
   finish(): void;
+  /** Print a line about bytes moving while copies run (long copies). */
+  transfer?(state: TransferState): void;
+}
+
+/** Bytes moving right now, for a progress line. */
+export interface TransferState {
+  /** Copies in flight. */
+  inFlight: number;
+  /** Blob bytes moved since the run started. */
+  bytes: number;
+  /** Rate since the previous line. */
+  bytesPerSecond: number;
+}
+
+/**
+ * A transfer line: plain text, no carriage return, so a terminal and an Actions log show it alike.
+ * @example transferLine({inFlight: 3, bytes: 536870912, bytesPerSecond: 50e6}) // "  ... 3 copies in flight: 536.9 MB moved, 50.0 MB/s"
+ */
+export function transferLine(state: TransferState): string {
+  const copies = state.inFlight === 1 ? "1 copy" : `${state.inFlight} copies`;
+  return `  ... ${copies} in flight: ${humanBytes(state.bytes)} moved, ${humanBytes(Math.round(state.bytesPerSecond))}/s`;
 }
 
 export interface ProgressOptions {
@@ -81,6 +102,9 @@ export function createProgress(options: ProgressOptions): Progress {
       counts[result.status] += 1;
       counts.bytes += result.bytes;
       options.stream.write(`${progressLine(finished, options.total, result)}\n`);
+    },
+    transfer(state) {
+      options.stream.write(`${transferLine(state)}\n`);
     },
     finish() {
       const left = running > 0 ? `, ${running} unfinished` : "";

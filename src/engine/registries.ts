@@ -29,7 +29,13 @@ export class Registries {
    * for the source and target registries named, and open clients.
    * Throws CredentialsError when a configured variable is unset.
    */
-  static async open(config: Config, sourceRegistries: Iterable<string>, env: NodeJS.ProcessEnv = process.env): Promise<Registries> {
+  static async open(
+    config: Config,
+    sourceRegistries: Iterable<string>,
+    env: NodeJS.ProcessEnv = process.env,
+    /** Whether skopeo will run (it reads credentials from a file); default: when a target has `copier: skopeo`. */
+    options: { skopeo?: boolean } = {},
+  ): Promise<Registries> {
     const wanted = new Map<string, { tlsVerify: boolean; creds: RegistryCredentials | null; from: string | null }>();
     for (const [i, t] of config.targets.entries()) {
       const creds = t.credentials ? credentialsFromEnv(t.registry, t.credentials, `targets[${i}] "${t.name}"`, env) : null;
@@ -59,7 +65,9 @@ export class Registries {
       if (w.creds) w.from = "an existing auth file";
     }
     const creds = [...wanted.values()].flatMap((w) => (w.creds ? [w.creds] : []));
-    const auth = creds.length > 0 ? await writeAuthFile(creds) : null;
+    // The native copier keeps credentials in memory: no file to leave behind if we are killed.
+    const skopeo = options.skopeo ?? config.targets.some((t) => t.copier === "skopeo");
+    const auth = skopeo && creds.length > 0 ? await writeAuthFile(creds) : null;
     const byHost = new Map<string, RegistryAccess>();
     for (const [registry, w] of wanted) {
       const client = new RegistryClient({ registry, tlsVerify: w.tlsVerify, credentials: w.creds, userAgent: "mirrorbot" });

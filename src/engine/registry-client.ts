@@ -6,7 +6,9 @@
  * a millisecond each on a near registry, and a third of a millisecond of our CPU.
  */
 import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
 import { z } from "zod";
+import { HostBackoff, retryAfterMs } from "./host-backoff.js";
 import { HttpBodyTooLargeError, httpRequest, type HttpResponse } from "./http.js";
 import { ProxyError } from "./proxy.js";
 import { proxyOf } from "./proxy-tunnel.js";
@@ -28,6 +30,21 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** Per request, token fetches included. Default 30 s. */
   timeoutMs?: number;
+}
+
+/**
+ * How requests retry on their own: each request that fails transiently (a 5xx, 408, 429, a
+ * reset, a stall) is sent again after the host's shared backoff, up to `retries` times.
+ */
+export interface RequestRetryPolicy {
+  retries: number;
+  /** First backoff delay; doubles with each failure in a row at this host. */
+  baseMs: number;
+  /** Upper bound of one delay; a `Retry-After` longer than this fails the request instead. */
+  maxMs: number;
+  /** No byte moved for this long: the request is cut and counts as a transient failure. */
+  stallMs?: number;
+  onRetry?: (error: RegistryError, attempt: number, delayMs: number) => void;
 }
 
 /** What a manifest HEAD tells. */
@@ -56,8 +73,14 @@ export interface RegistryStats {
   tagList: number;
   mount: number;
   uploadCancel: number;
+  blobGet: number;
+  uploadStart: number;
+  uploadPut: number;
+  manifestPut: number;
   /** Requests sent again after a 401 challenge. */
   authRetries: number;
+  /** Requests sent again after a transient failure. */
+  retries: number;
 }
 
 /**
@@ -72,7 +95,11 @@ export const MANIFEST_ACCEPT: readonly string[] = [
   "application/vnd.docker.distribution.manifest.v1+prettyjws",
 ];
 
-const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "TIMEOUT"]);
+const TRANSIENT_CODES = new Set([
+  "ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ECONNABORTED",
+  "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "TIMEOUT", "STALLED",
+  "ERR_STREAM_PREMATURE_CLOSE", "HPE_INVALID_CONSTANT", "ERR_HTTP2_GOAWAY_SESSION",
+]);
 const STATUS_CODES: Record<number, string> = { 401: "UNAUTHORIZED", 403: "DENIED", 404: "NOT_FOUND", 429: "TOOMANYREQUESTS" };
 const TOKEN_MARGIN_MS = 10_000;
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -89,10 +116,34 @@ export class RegistryError extends Error {
     /** The distribution error code (e.g. MANIFEST_UNKNOWN), a status name, or a network error code. */
     readonly code: string | null,
     readonly transient: boolean,
+    /** What the registry's `Retry-After` asked for, in ms. */
+    readonly retryAfterMs: number | null = null,
+    /** A pull quota ran out (Docker Hub's 429 with `ratelimit-remaining: 0`): no retry helps for hours. */
+    readonly quota = false,
   ) {
     super(message);
   }
 }
+
+/**
+ * Whether an answer says a pull quota ran out, from structured headers only: Docker Hub sends
+ * `ratelimit-limit` and `ratelimit-remaining: N;w=<seconds>` with its quota 429.
+ */
+export function isQuotaAnswer(status: number, headers: { get(name: string): string | null }): boolean {
+  if (status !== 429) return false;
+  const remaining = headers.get("ratelimit-remaining");
+  if (remaining !== null) return Number.parseInt(remaining, 10) === 0;
+  // A quota 429 without a remaining count but with a limit and no Retry-After gives no time to wait for.
+  return headers.get("ratelimit-limit") !== null && headers.get("retry-after") === null;
+}
+
+/** True for a Node or transport error code a retry may cure (resets, timeouts, stalls). */
+export function isTransientNetworkCode(code: string | null | undefined): boolean {
+  return code !== null && code !== undefined && TRANSIENT_CODES.has(code);
+}
+
+/** HTTP statuses a request is sent again for: the server or something between may do better next time. */
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
 const errorBodySchema = z.object({
   errors: z
@@ -150,7 +201,10 @@ export function apiHost(registry: string): string {
 }
 
 function newStats(): RegistryStats {
-  return { requests: 0, ping: 0, token: 0, manifestHead: 0, manifestGet: 0, blobHead: 0, tagList: 0, mount: 0, uploadCancel: 0, authRetries: 0 };
+  return {
+    requests: 0, ping: 0, token: 0, manifestHead: 0, manifestGet: 0, blobHead: 0, tagList: 0, mount: 0, uploadCancel: 0,
+    blobGet: 0, uploadStart: 0, uploadPut: 0, manifestPut: 0, authRetries: 0, retries: 0,
+  };
 }
 
 function mediaTypeOf(res: HttpResponse): string {
@@ -158,14 +212,20 @@ function mediaTypeOf(res: HttpResponse): string {
 }
 
 interface Call {
-  kind: Exclude<keyof RegistryStats, "requests" | "authRetries">;
+  kind: Exclude<keyof RegistryStats, "requests" | "authRetries" | "retries">;
   method: string;
+  /** Path on this registry, or an absolute URL (an upload Location). */
   path: string;
   /** Token scopes the request needs on a bearer registry. */
   scopes: string[];
   accept?: string;
   /** Statuses that are answers, not errors. */
   ok: number[];
+  headers?: Record<string, string>;
+  /** Bytes can be sent again (after a 401 or a failure); a stream cannot, so such a call is tried once. */
+  body?: Buffer | Readable;
+  /** Whole-request deadline instead of the client's `timeoutMs` (blob transfers). */
+  timeoutMs?: number;
 }
 
 /** A distribution API client for one registry, with basic and bearer auth and keep-alive. */
@@ -181,6 +241,10 @@ export class RegistryClient {
   private readonly userAgent: string;
   private readonly timeoutMs: number;
   private challenge: Promise<Challenge> | null = null;
+  private retry: RequestRetryPolicy = { retries: 0, baseMs: 250, maxMs: 30_000 };
+  private backoff = new HostBackoff({ baseMs: 250, maxMs: 30_000 });
+  /** Set once a pull quota ran out: every later request fails at once with it. */
+  private quota: RegistryError | null = null;
   private readonly tokens = new Map<string, { token: string; expires: number }>();
   private readonly pendingTokens = new Map<string, Promise<string>>();
 
@@ -191,6 +255,67 @@ export class RegistryClient {
     this.basic = this.credentials ? Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64") : null;
     this.userAgent = opts.userAgent ?? "mirrorbot";
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  /** Make every request retry transient failures on its own, with backoff shared by all requests to this host. */
+  setRetryPolicy(policy: RequestRetryPolicy): void {
+    this.retry = policy;
+    this.backoff = new HostBackoff({ baseMs: policy.baseMs, maxMs: policy.maxMs });
+  }
+
+  /** The quota error when this registry's pull quota ran out during the run, else null. */
+  get quotaExhausted(): RegistryError | null {
+    return this.quota;
+  }
+
+  /** The stall clock requests run under, in ms. */
+  get stallMs(): number | undefined {
+    return this.retry.stallMs;
+  }
+
+  /**
+   * GET a blob, from byte `offset` on (a `Range` request, answered 206 with `Content-Range`),
+   * following a redirect to blob storage without our credentials. The caller reads the stream.
+   */
+  async getBlob(repo: string, digest: string, offset: number, timeoutMs: number): Promise<HttpResponse> {
+    return this.call({
+      kind: "blobGet", method: "GET", path: `/v2/${repo}/blobs/${digest}`,
+      scopes: [`repository:${repo}:pull`], ok: [200, 206], timeoutMs,
+      ...(offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {}),
+    });
+  }
+
+  /** Open an upload session; resolves to its absolute `Location`. */
+  async startUpload(repo: string): Promise<string> {
+    const res = await this.call({ kind: "uploadStart", method: "POST", path: `/v2/${repo}/blobs/uploads/`, scopes: [`repository:${repo}:pull,push`], ok: [202] });
+    res.discard();
+    const location = res.headers.get("location");
+    if (!location) throw new RegistryError(`${this.registry} opened an upload for ${repo} without a Location`, this.registry, res.status, "BLOB_UPLOAD_INVALID", true);
+    return new URL(location, this.baseUrl).toString();
+  }
+
+  /**
+   * Finish an upload session with the whole blob in one streamed PUT carrying its digest: the
+   * registry checks the digest and refuses the blob when the bytes do not match.
+   */
+  async putUpload(repo: string, location: string, digest: string, size: number, body: Readable, timeoutMs: number): Promise<void> {
+    const url = new URL(location);
+    url.searchParams.set("digest", digest);
+    const res = await this.call({
+      kind: "uploadPut", method: "PUT", path: url.toString(), scopes: [`repository:${repo}:pull,push`], ok: [201, 204], timeoutMs,
+      headers: { "content-type": "application/octet-stream", "content-length": String(size) }, body,
+    });
+    res.discard();
+  }
+
+  /** PUT manifest bytes exactly as read under a tag or digest; resolves to the digest the registry stored. */
+  async putManifest(repo: string, reference: string, body: Buffer, mediaType: string): Promise<string> {
+    const res = await this.call({
+      kind: "manifestPut", method: "PUT", path: `/v2/${repo}/manifests/${reference}`, scopes: [`repository:${repo}:pull,push`], ok: [201],
+      headers: { "content-type": mediaType }, body,
+    });
+    res.discard();
+    return res.headers.get("docker-content-digest") ?? `sha256:${createHash("sha256").update(body).digest("hex")}`;
   }
 
   /** HEAD a manifest by tag or digest; null when the registry has no such manifest. */
@@ -285,24 +410,66 @@ export class RegistryClient {
     res.discard();
     if (res.status === 201) return true;
     const location = res.headers.get("location");
-    if (location) {
-      const url = new URL(location, this.baseUrl);
-      // Only follow a Location on this registry: the request carries our credentials.
-      if (url.origin === this.baseUrl) {
-        await this.call({ kind: "uploadCancel", method: "DELETE", path: `${url.pathname}${url.search}`, scopes, ok: [204, 404] })
-          .then((r) => r.discard())
-          .catch(() => undefined);
-      }
-    }
+    if (location) await this.cancelUpload(repo, new URL(location, this.baseUrl).toString());
     return false;
   }
 
-  /** Send a call, answering one auth challenge. The caller reads or discards the body. */
+  /** Cancel an upload session we will not finish, so the registry can drop its data; failures are ignored. */
+  async cancelUpload(repo: string, location: string): Promise<void> {
+    const url = new URL(location);
+    // Only follow a Location on this registry: the request carries our credentials.
+    if (url.origin !== this.baseUrl) return;
+    await this.call({ kind: "uploadCancel", method: "DELETE", path: `${url.pathname}${url.search}`, scopes: [`repository:${repo}:pull,push`], ok: [204, 404] })
+      .then((r) => r.discard())
+      .catch(() => undefined);
+  }
+
+  /**
+   * Send a call, retrying transient failures (replayable bodies only) after the host's shared
+   * backoff. The caller reads or discards the body.
+   */
   private async call(c: Call): Promise<HttpResponse> {
+    const replayable = c.body === undefined || Buffer.isBuffer(c.body);
+    for (let attempt = 0; ; attempt++) {
+      if (this.quota) throw this.quota;
+      await this.backoff.ready();
+      try {
+        const res = await this.callOnce(c);
+        this.backoff.succeeded();
+        return res;
+      } catch (err) {
+        if (!(err instanceof RegistryError)) throw err;
+        if (err.quota) {
+          // Retrying a spent quota only spends the next one: stop asking this registry.
+          this.quota = err;
+          throw err;
+        }
+        if (!err.transient) throw err;
+        const delay = this.backoff.failed(err.retryAfterMs);
+        if (!replayable || attempt >= this.retry.retries) throw err;
+        if (err.retryAfterMs !== null && err.retryAfterMs > this.retry.maxMs) {
+          throw new RegistryError(`${err.message} (the registry asked to wait ${Math.round(err.retryAfterMs / 1000)} s)`, this.registry, err.status, err.code, false, err.retryAfterMs);
+        }
+        this.stats.retries++;
+        this.retry.onRetry?.(err, attempt + 1, delay);
+      }
+    }
+  }
+
+  /** Send a call once, answering one auth challenge. */
+  private async callOnce(c: Call): Promise<HttpResponse> {
     const challenge = await this.learnChallenge();
     let auth = await this.authorization(challenge, c.scopes, false);
     let res = await this.send(c, auth);
-    if (res.status === 401) {
+    if (res.status === 401 && c.body !== undefined && !Buffer.isBuffer(c.body)) {
+      // A streamed body is gone; with a bearer token that just expired the next attempt works.
+      res.discard();
+      if (challenge.scheme === "bearer") {
+        this.tokens.delete([...c.scopes].sort().join(" "));
+        throw new RegistryError(`authentication failed for ${this.registry}: 401 UNAUTHORIZED (token expired during an upload)`, this.registry, 401, "UNAUTHORIZED", true);
+      }
+    }
+    if (res.status === 401 && (c.body === undefined || Buffer.isBuffer(c.body))) {
       res.discard();
       const fresh = parseChallenge(res.headers.get("www-authenticate"));
       // At most one retry: after learning the scheme, or with a fresh token. A password that
@@ -322,18 +489,28 @@ export class RegistryClient {
   }
 
   private async send(c: Call, authorization: string | null): Promise<HttpResponse> {
-    const headers: Record<string, string> = { "user-agent": this.userAgent };
+    const headers: Record<string, string> = { "user-agent": this.userAgent, ...c.headers };
     if (c.accept) headers.accept = c.accept;
-    if (authorization) headers.authorization = authorization;
-    return this.fetch(c.kind, `${this.baseUrl}${c.path}`, { method: c.method, headers });
+    const url = /^https?:\/\//.test(c.path) ? c.path : `${this.baseUrl}${c.path}`;
+    // Credentials only for this registry: an upload Location on another host gets none.
+    if (authorization && new URL(url).origin === new URL(this.baseUrl).origin) headers.authorization = authorization;
+    return this.fetch(c.kind, url, { method: c.method, headers, ...(c.body !== undefined ? { body: c.body } : {}), ...(c.timeoutMs !== undefined ? { timeoutMs: c.timeoutMs } : {}) });
   }
 
-  private async fetch(kind: Call["kind"], url: string, init: { method: string; headers: Record<string, string> }): Promise<HttpResponse> {
+  private async fetch(
+    kind: Call["kind"],
+    url: string,
+    init: { method: string; headers: Record<string, string>; body?: Buffer | Readable; timeoutMs?: number },
+  ): Promise<HttpResponse> {
     this.stats.requests++;
     this.stats[kind]++;
     try {
       const started = performance.now();
-      const res = await httpRequest(url, { ...init, timeoutMs: this.timeoutMs, followRedirects: init.method === "GET" || init.method === "HEAD" });
+      const { timeoutMs = this.timeoutMs, ...rest } = init;
+      const res = await httpRequest(url, {
+        ...rest, timeoutMs, followRedirects: init.method === "GET" || init.method === "HEAD",
+        ...(this.retry.stallMs !== undefined ? { stallMs: this.retry.stallMs } : {}),
+      });
       this.fastestResponseMs = Math.min(this.fastestResponseMs, performance.now() - started);
       return res;
     } catch (err) {
@@ -416,27 +593,33 @@ export class RegistryClient {
     }
     const first = parsed?.errors[0];
     const code = first?.code ?? STATUS_CODES[res.status] ?? null;
-    const transient = res.status >= 500 || res.status === 429 || res.status === 408 || code === "TOOMANYREQUESTS";
+    // By status and the registry's own code, never by its text.
+    const transient = RETRY_STATUSES.has(res.status) || code === "TOOMANYREQUESTS";
+    const quota = isQuotaAnswer(res.status, res.headers);
     // One line, always: a registry's text on a line of its own could start with "::" and be
     // run as a workflow command by GitHub Actions.
     const detail = oneLine(this.redact(first?.message ? `${code}: ${first.message}` : (code ?? res.statusText)));
-    const message =
-      res.status === 401
+    const message = quota
+      ? `pull quota of ${this.registry} exhausted (ratelimit-remaining: ${res.headers.get("ratelimit-remaining") ?? "0"}); no more requests are sent to it in this run: set credentials for it, or wait for the quota window`
+      : res.status === 401
         ? `authentication failed for ${this.registry}: 401 ${code ?? "UNAUTHORIZED"}`
         : res.status === 403
           ? `access denied by ${this.registry} (${what}): 403 ${detail}`
           : `${what} failed at ${this.registry}: ${res.status} ${detail}`;
-    return new RegistryError(message, this.registry, res.status, code, transient);
+    return new RegistryError(message, this.registry, res.status, code, transient && !quota, retryAfterMs(res.headers.get("retry-after")), quota);
   }
 
   private networkError(err: unknown): RegistryError {
+    // A body stream that failed on its own terms (a corrupt or broken source read) already says why.
+    if (err instanceof RegistryError) return err;
     if (err instanceof ProxyError) return new RegistryError(`cannot reach ${this.registry}: ${err.message}`, this.registry, null, "PROXY", err.transient);
     const e = err as { name?: string; code?: string; cause?: { code?: string; name?: string } };
     const timedOut = e.name === "TimeoutError" || e.name === "AbortError";
-    const code = timedOut ? "TIMEOUT" : (e.cause?.code ?? e.code ?? null);
+    const stalled = e.name === "StallError";
+    const code = timedOut ? "TIMEOUT" : stalled ? "STALLED" : (e.cause?.code ?? e.code ?? null);
     const proxy = proxyOf(err);
     const via = proxy ? ` (through proxy ${proxy})` : "";
-    const why = (timedOut ? `no answer within ${this.timeoutMs} ms` : (code ?? "network error")) + via;
+    const why = (timedOut ? `no answer within the deadline` : stalled ? `no bytes moved for ${Math.round((this.retry.stallMs ?? 0) / 1000)} s` : (code ?? "network error")) + via;
     return new RegistryError(`cannot reach ${this.registry}: ${why}`, this.registry, null, code, timedOut || (code !== null && TRANSIENT_CODES.has(code)));
   }
 

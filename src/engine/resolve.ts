@@ -88,6 +88,7 @@ export function explain(error: RegistryError, side: "source" | "target", task: S
     return side === "source" && !creds ? `source not found or not public: ${name}` : `authentication failed for ${registry}${hint}`;
   }
   if (error.status === 403) return `access denied to ${name} on ${registry}${hint}`;
+  if (error.quota) return `${error.message} (while reading ${name})`;
   if (error.status === 429) return `rate limited by ${registry} while reading ${name}${side === "source" && !creds ? " (set source credentials to raise the limit)" : ""}`;
   return `${side} ${name}: ${error.message}`;
 }

@@ -1,6 +1,9 @@
+import type { Copier } from "../domain/config.js";
 import { canonical } from "../domain/reference.js";
 import { formatPlatform } from "../domain/platform.js";
 import { BlobLedger } from "./blob-ledger.js";
+import { NativeCopier, type RepositoryRef } from "./copy/native-copier.js";
+import type { SourceTree } from "./copy/source-tree.js";
 import type { Progress } from "./progress.js";
 import { redact } from "./redact.js";
 import type { Registries } from "./registries.js";
@@ -10,7 +13,8 @@ import { readBlobs, type Resolution, resolveTask } from "./resolve.js";
 import type { TaskResult } from "./result.js";
 import { isTransient, type RetryOptions, withRetry } from "./retry.js";
 import { type BlobNeed, blobsToUpload, pickNext, repositoryKey } from "./schedule.js";
-import { type CopyRequest, prepareCopies, skopeoCopy } from "./skopeo.js";
+import { type CopyRequest, prepareCopies, SkopeoError, skopeoCopy } from "./skopeo.js";
+import { diagnoseSkopeoFailure } from "./skopeo-diagnosis.js";
 import type { SyncTask } from "./tasks.js";
 
 /** How a sync runs. */
@@ -32,21 +36,31 @@ export interface RunOptions {
   log?: (fields: Record<string, unknown>, message: string) => void;
   /** Extra environment for skopeo. */
   skopeoEnv?: Record<string, string>;
+  /** Use this copier for every target, whatever each target's `copier` says. */
+  copier?: Copier;
+  /** The stall clock: no byte moved for this long cuts a request (native copier). Default 60 s. */
+  stallTimeoutMs?: number;
+  /** The overall clock of one blob transfer attempt (native copier). Default 1 h. */
+  attemptTimeoutMs?: number;
+  /** Target repositories of images.txt outside this run, asked for blobs before uploading them (selective syncs). */
+  peers?: RepositoryRef[];
+  /** How often a line reports bytes moving while copies run; 0 turns it off. Default 10 s. */
+  progressIntervalMs?: number;
   /**
    * What a plan (`mirrorbot plan --shards`) already decided and read, by task id: such a task
-   * is not resolved again, and a copy takes its blobs from the manifests the plan read instead
-   * of reading them from the source again (Docker Hub counts every manifest GET as a pull).
+   * is not resolved again, and a copy takes the manifests the plan read instead of reading
+   * them from the source again (Docker Hub counts every manifest GET as a pull).
    */
   planned?: ReadonlyMap<number, PlannedDecision>;
   /** Blobs already in target repositories before the run (a plan's seed step put them there): mounted, not uploaded. */
   knownBlobs?: ReadonlyArray<{ registry: string; repo: string; digest: string }>;
 }
 
-/** A task's decision and, for a copy, its blobs, made before the run. */
+/** A task's decision and, for a copy, the image as the plan read it, made before the run. */
 export interface PlannedDecision {
   resolution: Resolution;
-  /** A copy's blobs (config and layers of every platform copied) and the image's total size. */
-  source?: { blobs: BlobNeed[]; size: number };
+  /** A copy's manifests (push order) and blobs, as read from the source while planning. */
+  tree?: SourceTree;
 }
 
 /** What a dry run would do with a task. */
@@ -98,17 +112,49 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   //    instead of waiting for all of them.
   const sourceReads = new Map<number, Promise<SourceBlobs>>();
   const repositories = new RepositoryProbe(registries);
+  configureRequests(tasks, registries, options);
+  const ledgers = new Map<string, BlobLedger>();
+  const ledgerFor = (registry: string) => ledgers.get(registry) ?? ledgers.set(registry, new BlobLedger()).get(registry)!;
+  for (const known of options.knownBlobs ?? []) ledgerFor(known.registry).record(known.digest, known.repo);
+  const copierOf = (task: SyncTask): Copier => options.copier ?? task.target.copier ?? "native";
+  // 4 near, 8 far: decided when the first copy starts, once a source has answered.
+  let blobLimit: number | undefined;
+  const native = new NativeCopier({
+    registries,
+    ledgerFor,
+    blobLimit: () => (blobLimit ??= copyConcurrency(options.concurrency ?? "auto", sourceRoundTripMs(tasks, registries))),
+    retries: options.retries ?? 3,
+    retryBaseMs: options.retryBaseMs ?? 1000,
+    attemptTimeoutMs: options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
+    ...(options.peers ? { peers: options.peers } : {}),
+    log,
+    describe: (error) => describeError(error, registries),
+  });
+  // Images in flight: enough that one image's manifest reads overlap the others' blobs.
+  const images = limiter(IMAGES_IN_FLIGHT);
+  const nativeCopies: Array<Promise<void>> = [];
+  const ticker = transferTicker(native, progress, options.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
   const resolutions = await mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
     startedAt.set(task.id, Date.now());
     progress.start({ source: canonical(task.source), target: task.targetReference });
     const planned = options.planned?.get(task.id);
     const resolution = planned?.resolution ?? (await resolveWithRetry(task, registries, options));
-    if (resolution.kind !== "fail" && resolution.targetDigest) repositories.found(task);
-    if (resolution.kind === "copy" && !options.dryRun) {
+    if (resolution.kind !== "fail" && resolution.targetDigest) {
+      repositories.found(task);
+      if (!options.dryRun) native.learn(task.target.registry, task.targetRepo, resolution.targetDigest);
+    }
+    if (resolution.kind === "copy" && !options.dryRun && copierOf(task) === "native") {
+      // Started now, not after every entry resolved: no copy waits behind the slowest HEAD.
+      nativeCopies.push(
+        images(() => native.copy(task, resolution, planned?.tree)).then((outcome) =>
+          finish({ ...identity(task), sourceDigest: resolution.sourceDigest, ...outcome, durationMs: Date.now() - startedAt.get(task.id)! }, task.id),
+        ),
+      );
+    } else if (resolution.kind === "copy" && !options.dryRun) {
       prepareCopies();
       if (!resolution.targetDigest) repositories.prefetch(task);
-      const read = planned?.source
-        ? Promise.resolve(planned.source)
+      const read = planned?.tree
+        ? Promise.resolve({ blobs: planned.tree.blobs, size: planned.tree.size })
         : withRetry(() => readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest), retryPolicy(task, registries, options));
       read.catch(() => undefined); // awaited in step 3, which reports the failure
       sourceReads.set(task.id, read);
@@ -117,6 +163,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   });
 
   if (options.dryRun) {
+    ticker.stop();
     return { results: [], dryRun: tasks.map((task, i) => ({ task, resolution: resolutions[i]! })) };
   }
 
@@ -125,13 +172,10 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     const r = resolutions[i]!;
     if (r.kind === "skip") finish(baseResult(task, startedAt, { status: "skipped", sourceDigest: r.sourceDigest, targetDigest: r.targetDigest }), task.id);
     else if (r.kind === "fail") finish(baseResult(task, startedAt, { status: "failed", sourceDigest: r.sourceDigest, error: redact(r.error, registries.secrets) }), task.id);
-    else copies.push({ task, resolution: r });
+    else if (copierOf(task) === "skopeo") copies.push({ task, resolution: r });
   });
 
   if (copies.length > 0) {
-    const ledgers = new Map<string, BlobLedger>();
-    const ledgerFor = (registry: string) => ledgers.get(registry) ?? ledgers.set(registry, new BlobLedger()).get(registry)!;
-    for (const known of options.knownBlobs ?? []) ledgerFor(known.registry).record(known.digest, known.repo);
 
     // 2. Learn where blobs already live on each target from manifests the target holds now.
     //    Only done when something must be copied, so a no-op run stays HEAD-only.
@@ -167,8 +211,69 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
       finish(result, job.id);
     });
   }
+  await Promise.all(nativeCopies);
+  ticker.stop();
 
   return { results: tasks.map((t) => results.get(t.id)!).filter(Boolean), dryRun: [] };
+}
+
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 60 * 60_000;
+const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+const PROGRESS_INTERVAL_MS = 10_000;
+const IMAGES_IN_FLIGHT = 16;
+
+/** Every registry of the run retries its own requests, with the run's budget and stall clock. */
+function configureRequests(tasks: SyncTask[], registries: Registries, options: RunOptions): void {
+  const log = options.log ?? (() => undefined);
+  const hosts = new Set(tasks.flatMap((t) => [t.source.domain, t.target.registry]));
+  for (const host of hosts) {
+    registries.get(host).client.setRetryPolicy({
+      retries: options.retries ?? 3,
+      // Requests back off faster than whole copies: one hiccup should cost well under a second.
+      baseMs: Math.max(1, Math.round((options.retryBaseMs ?? 1000) / 4)),
+      maxMs: 30_000,
+      stallMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      onRetry: (error, attempt, delayMs) => log({ registry: host, status: error.status ?? "-", code: error.code ?? "-", attempt, delayMs }, "retrying request"),
+    });
+  }
+}
+
+/** The farthest source's quickest answer so far: its copies are the ones that wait on round trips. */
+function sourceRoundTripMs(tasks: SyncTask[], registries: Registries): number {
+  const sources = new Set(tasks.map((t) => t.source.domain));
+  return Math.max(0, ...[...sources].map((s) => registries.get(s).client.fastestResponseMs).filter(Number.isFinite));
+}
+
+/** Run at most `limit` of the functions given at once, in call order. */
+function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  return async (fn) => {
+    if (active >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/** A line every `intervalMs` while copies move bytes: how many run, bytes moved, and the rate since the last line. */
+function transferTicker(native: NativeCopier, progress: Progress, intervalMs: number): { stop(): void } {
+  if (intervalMs <= 0 || !progress.transfer) return { stop() {} };
+  let last = { at: Date.now(), moved: 0 };
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (native.active === 0 || native.moved === last.moved) return;
+    const rate = ((native.moved - last.moved) * 1000) / Math.max(1, now - last.at);
+    progress.transfer?.({ inFlight: native.active, bytes: native.moved, bytesPerSecond: rate });
+    last = { at: now, moved: native.moved };
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 /** How every step of a task retries: same budget, same backoff, one log line per retry. */
@@ -242,7 +347,13 @@ async function copyJob(
           secrets: registries.secrets,
           ...(options.skopeoEnv ? { env: options.skopeoEnv } : {}),
         };
-        return skopeoCopy(request);
+        try {
+          return await skopeoCopy(request);
+        } catch (error) {
+          // skopeo's exit code says nothing about why; the registries do.
+          if (error instanceof SkopeoError && error.transient) await diagnoseSkopeoFailure(task, resolution.sourceDigest, registries);
+          throw error;
+        }
       },
       retryPolicy(task, registries, options, "retrying copy"),
     );

@@ -5,7 +5,7 @@
  */
 import { canonical } from "../domain/reference.js";
 import { formatPlatform } from "../domain/platform.js";
-import { parseManifest } from "./manifest.js";
+import { readSourceTree } from "./copy/source-tree.js";
 import { blobsOfManifests, type Plan, PLAN_VERSION, type PlannedManifest, plannedManifest, type PlannedTask } from "./plan-file.js";
 import type { Progress } from "./progress.js";
 import { redact } from "./redact.js";
@@ -123,14 +123,10 @@ export async function makeShardPlan(options: ShardPlanOptions): Promise<Plan> {
   };
 }
 
-/** Every platform manifest a copy pushes, then the index (if any): push order, as the source serves them. */
+/** The manifests a copy pushes, in push order (the top last), as the source serves them: what the copier would read. */
 async function readManifests(registries: Registries, task: SyncTask, digest: string): Promise<PlannedManifest[]> {
-  const { client } = registries.get(task.source.domain);
-  const top = await client.getManifest(task.source.path, digest);
-  const parsed = parseManifest(top.body, top.mediaType);
-  if (parsed.kind === "image") return [plannedManifest(top)];
-  const children = await Promise.all(parsed.manifests.map((m) => client.getManifest(task.source.path, m.digest)));
-  return [...children.map(plannedManifest), plannedManifest(top)];
+  const tree = await readSourceTree(registries.get(task.source.domain).client, task.source.path, digest);
+  return tree.manifests.map(plannedManifest);
 }
 
 /** Manifests the targets hold for these tasks now, each once. */

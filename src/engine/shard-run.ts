@@ -9,6 +9,7 @@ import { blobsOfManifests, type Plan, PlanError, type PlannedTask } from "./plan
 import type { Resolution } from "./resolve.js";
 import type { PlannedDecision, RunOptions } from "./run.js";
 import type { SyncTask } from "./tasks.js";
+import type { SourceTree } from "./copy/source-tree.js";
 
 /** Which part of a plan to run. */
 export type PlanPart = { kind: "seed" } | { kind: "shard"; index: number };
@@ -69,8 +70,18 @@ function syncTask(p: PlannedTask, config: Config): SyncTask {
 function decision(p: PlannedTask): PlannedDecision {
   if (p.action === "copy") {
     const resolution: Resolution = { kind: "copy", sourceDigest: p.sourceDigest!, mediaType: p.mediaType, targetDigest: p.targetDigest };
-    return { resolution, source: blobsOfManifests(p.manifests) };
+    return { resolution, tree: sourceTree(p.manifests) };
   }
   if (p.action === "skip") return { resolution: { kind: "skip", sourceDigest: p.sourceDigest!, targetDigest: p.targetDigest! } };
   return { resolution: { kind: "fail", error: p.error ?? "failed while planning", sourceDigest: p.sourceDigest, transient: false } };
+}
+
+/** The image as the plan read it, in the shape the copier pushes: manifests in push order, the top last. */
+function sourceTree(manifests: PlannedTask["manifests"]): SourceTree {
+  const { blobs, size } = blobsOfManifests(manifests);
+  const docs = manifests.map((m) => {
+    const body = Buffer.from(m.body, "base64");
+    return { digest: m.digest, mediaType: m.mediaType, body, json: JSON.parse(body.toString("utf8")) as unknown };
+  });
+  return { manifests: docs, blobs, size };
 }

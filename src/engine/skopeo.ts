@@ -1,6 +1,8 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CHILD_PID_FILE, ownedPrefix } from "./leftovers.js";
 import { redact } from "./redact.js";
 
 /** One side of a copy: a `docker://` reference and how to reach its registry. */
@@ -84,19 +86,34 @@ export function prepareCopies(): void {
  * the tag, so no HEAD is needed to learn it).
  */
 export async function skopeoCopy(request: CopyRequest): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "mirrorbot-copy-"));
+  const dir = await mkdtemp(join(tmpdir(), ownedPrefix("mirrorbot-copy-")));
   try {
     const digestFile = join(dir, "digest");
-    await runCopy({ ...request, digestFile });
+    await runCopy({ ...request, digestFile }, dir);
     return (await readFile(digestFile, "utf8")).trim();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function runCopy(request: CopyRequest): Promise<void> {
+/**
+ * The command that runs skopeo so it dies with us: on Linux, util-linux's `setpriv
+ * --pdeathsig KILL` (Node has no prctl) makes the kernel kill it when this process dies, even
+ * by SIGKILL. Elsewhere, or without setpriv, the next run kills it (./leftovers.ts).
+ */
+export function diesWithParent(file: string, args: string[]): { file: string; args: string[] } {
+  if (process.platform !== "linux" || !existsSync(SETPRIV)) return { file, args };
+  return { file: SETPRIV, args: ["--pdeathsig", "KILL", "--", file, ...args] };
+}
+
+const SETPRIV = "/usr/bin/setpriv";
+/** setpriv's exit status when it could not exec the program (as a shell's 127). */
+const EXEC_FAILED = 127;
+
+async function runCopy(request: CopyRequest, dir: string): Promise<void> {
   const { execa } = await loadExeca();
-  const result = await execa(skopeoBinary(), copyArgs(request), {
+  const command = diesWithParent(skopeoBinary(), copyArgs(request));
+  const child = execa(command.file, command.args, {
     reject: false,
     stdin: "ignore",
     all: false,
@@ -106,11 +123,16 @@ async function runCopy(request: CopyRequest): Promise<void> {
     // Nothing is staged locally; a small buffer holds only skopeo's log lines.
     maxBuffer: 4 * 1024 * 1024,
   });
+  // Where the next run finds it, should this process be killed before skopeo ends.
+  if (child.pid !== undefined) await writeFile(join(dir, CHILD_PID_FILE), String(child.pid)).catch(() => undefined);
+  const result = await child;
   if (result.exitCode === 0) return;
   const stderr = redact(String(result.stderr ?? ""), request.secrets ?? []);
   // No exit code and no cancel or timeout: the binary never started.
-  if (result.exitCode === undefined && !result.isCanceled && !result.timedOut) {
-    const code = (result as { code?: string }).code ?? "error";
+  const notStarted = result.exitCode === undefined || (command.file === SETPRIV && result.exitCode === EXEC_FAILED);
+  if (notStarted && !result.isCanceled && !result.timedOut) {
+    // setpriv exits 127 when the program does not exist (util-linux's EX_EXEC_ENOENT).
+    const code = result.exitCode === EXEC_FAILED ? "ENOENT" : ((result as { code?: string }).code ?? "error");
     throw new SkopeoError(`cannot run ${skopeoBinary()} (${code}): install skopeo (apt-get install skopeo, brew install skopeo) or set MIRRORBOT_SKOPEO to its path`, false, stderr);
   }
   if (result.isCanceled) throw new SkopeoError("copy cancelled", false, stderr);
@@ -118,61 +140,17 @@ async function runCopy(request: CopyRequest): Promise<void> {
     const minutes = Math.round((request.timeoutMs ?? DEFAULT_COPY_TIMEOUT_MS) / 60_000);
     throw new SkopeoError(`copy timed out after ${minutes} min: ${request.source.reference} -> ${request.destination.reference}`, true, stderr);
   }
-  throw new SkopeoError(describeSkopeoFailure(stderr, request), isTransientSkopeoError(stderr), stderr);
+  // Presumed transient: the runner asks the registries whether it is permanent (auth, a missing image).
+  const said = lastSkopeoMessage(stderr);
+  throw new SkopeoError(`skopeo copy failed (exit ${result.exitCode})${said ? `: ${said}` : ""}`, true, stderr);
 }
 
-const TRANSIENT = [
-  /\b50[0-4]\b/,
-  /\b429\b/,
-  /toomanyrequests/i,
-  /too many requests/i,
-  /connection reset/i,
-  /connection refused/i,
-  /broken pipe/i,
-  /i\/o timeout/i,
-  /TLS handshake timeout/i,
-  /timeout awaiting response headers/i,
-  /unexpected EOF/i,
-  /\bEOF\b/,
-  /server misbehaving/i,
-  /temporary failure/i,
-  /blob upload unknown/i,
-];
-
-const PERMANENT = [
-  /manifest unknown/i,
-  /name unknown/i,
-  /unauthorized/i,
-  /authentication required/i,
-  /\bdenied\b/i,
-  /\b40[134]\b/,
-  /invalid username\/password/i,
-  /no image found in manifest list/i,
-  /Error parsing image name/i,
-];
-
-/** True when the failure looks like a network or server hiccup worth retrying. */
-export function isTransientSkopeoError(stderr: string): boolean {
-  if (PERMANENT.some((re) => re.test(stderr))) return false;
-  return TRANSIENT.some((re) => re.test(stderr));
-}
-
-/** Turn skopeo's stderr into one line a person can act on. */
-export function describeSkopeoFailure(stderr: string, request: CopyRequest): string {
-  const src = request.source.reference;
-  const dst = request.destination.reference;
-  if (/reading manifest|manifest unknown/i.test(stderr) && /source|reading manifest/i.test(stderr)) {
-    return `source not found: ${src}`;
-  }
-  if (/(unauthorized|authentication required|invalid username\/password|\b401\b)/i.test(stderr)) {
-    const side = /trying to reuse blob|writing|uploading|initializing destination|destination/i.test(stderr) ? dst : src;
-    return `authentication failed for ${registryOf(side)}`;
-  }
-  if (/\bdenied\b|\b403\b/i.test(stderr)) return `access denied: ${stderr.includes(registryOf(dst)) ? dst : src}`;
-  const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "skopeo copy failed";
+/**
+ * One line a person can read from skopeo's stderr: its last message. Only shown, never used to
+ * decide anything: skopeo exits 1 for every failure and its text changes between versions, so
+ * whether a failure is permanent is learned from the registries themselves (./skopeo-diagnosis.ts).
+ */
+export function lastSkopeoMessage(stderr: string): string {
+  const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "";
   return last.replace(/^time="[^"]*" level=\w+ msg="?/, "").replace(/"$/, "");
-}
-
-function registryOf(reference: string): string {
-  return reference.split("/")[0] ?? reference;
 }

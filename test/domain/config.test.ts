@@ -31,6 +31,7 @@ const defaultTarget = {
   naming: { style: "flat", separator: "_", includeSourceRegistry: false, lowercase: false, platformTag: "suffix" },
   tlsVerify: true,
   credentials: null,
+  copier: "native",
 };
 
 describe("parseConfig defaults", () => {
@@ -40,7 +41,7 @@ describe("parseConfig defaults", () => {
       sources: [],
       policy: { allow: ["**"], deny: [], maxImagesPerRequest: 10, syncPermission: "write", requestsPerHour: 5 },
       defaults: { platforms: [] },
-      engine: { concurrency: "auto", retries: 3 },
+      engine: { concurrency: "auto", retries: 3, stallTimeout: 60, attemptTimeout: 3600 },
       sharding: { shards: "auto", budgetMB: 20_000, maxShards: 8, maxParallel: 8 },
       notify: [],
       app: { closeIssueOnSuccess: true, workflow: "mirror.yml", imagesFile: "images.txt" },
@@ -94,6 +95,7 @@ targets:
     naming: { style: nested, separator: "__", includeSourceRegistry: true, platformTag: prefix }
     tlsVerify: false
     credentials: { usernameEnv: ALIYUN_USERNAME, passwordEnv: ALIYUN_PASSWORD }
+    copier: skopeo
 sources:
   - registry: docker.io
     credentials: { usernameEnv: DOCKERHUB_USERNAME, passwordEnv: DOCKERHUB_TOKEN }
@@ -105,7 +107,7 @@ policy:
   requestsPerHour: 20
 defaults:
   platforms: [linux/amd64, linux/aarch64, linux/arm]
-engine: { concurrency: 2, retries: 0 }
+engine: { concurrency: 2, retries: 0, stallTimeout: 120, attemptTimeout: 600 }
 notify:
   - type: feishu
     urlEnv: FEISHU_WEBHOOK
@@ -120,6 +122,7 @@ app: { closeIssueOnSuccess: false, workflow: sync.yaml, imagesFile: mirror/image
       naming: { style: "nested", separator: "__", includeSourceRegistry: true, lowercase: false, platformTag: "prefix" },
       tlsVerify: false,
       credentials: { usernameEnv: "ALIYUN_USERNAME", passwordEnv: "ALIYUN_PASSWORD" },
+      copier: "skopeo",
     });
     expect(config.sources).toEqual([
       { registry: "docker.io", tlsVerify: true, credentials: { usernameEnv: "DOCKERHUB_USERNAME", passwordEnv: "DOCKERHUB_TOKEN" } },
@@ -132,7 +135,7 @@ app: { closeIssueOnSuccess: false, workflow: sync.yaml, imagesFile: mirror/image
       requestsPerHour: 20,
     });
     expect(config.defaults.platforms).toEqual(["linux/amd64", "linux/arm64", "linux/arm/v7"]);
-    expect(config.engine).toEqual({ concurrency: 2, retries: 0 });
+    expect(config.engine).toEqual({ concurrency: 2, retries: 0, stallTimeout: 120, attemptTimeout: 600 });
     expect(config.notify).toEqual([{ type: "feishu", urlEnv: "FEISHU_WEBHOOK", on: "failure" }]);
     expect(config.app).toEqual({ closeIssueOnSuccess: false, workflow: "sync.yaml", imagesFile: "mirror/images.txt" });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createProgress, progressLine } from "../../src/engine/progress.js";
+import { createProgress, progressLine, transferLine } from "../../src/engine/progress.js";
 import { taskResult as task } from "./helpers/results.js";
 
 function sink() {
@@ -73,5 +73,22 @@ describe("createProgress", () => {
     progress.done(task({ bytes: 1_500 }));
     progress.finish();
     expect(out.chunks.at(-1)).toBe("done: 1 copied, 0 skipped, 0 failed, 1 unfinished; 1.5 KB uploaded in 0.0s\n");
+  });
+});
+
+describe("transfer lines", () => {
+  it("say how many copies run, the bytes moved and the rate, on one plain line", () => {
+    expect(transferLine({ inFlight: 3, bytes: 536_870_912, bytesPerSecond: 48_200_000 })).toBe("  ... 3 copies in flight: 536.9 MB moved, 48.2 MB/s");
+    expect(transferLine({ inFlight: 1, bytes: 1_500, bytesPerSecond: 999.6 })).toBe("  ... 1 copy in flight: 1.5 KB moved, 1.0 KB/s");
+  });
+
+  it("are written between task lines without carriage returns", () => {
+    const out = sink();
+    const progress = createProgress({ total: 2, stream: out, now: () => 0 });
+    progress.start({ source: "a", target: "b" });
+    progress.transfer?.({ inFlight: 1, bytes: 10_000_000, bytesPerSecond: 1_000_000 });
+    progress.done(task({}));
+    expect(out.chunks.join("")).not.toContain("\r");
+    expect(out.chunks[0]).toBe("  ... 1 copy in flight: 10.0 MB moved, 1.0 MB/s\n");
   });
 });

@@ -20,10 +20,15 @@ describe("Registries.open", () => {
       ].join("\n"),
       ".github/mirrorbot.yml",
     );
-    const registries = await Registries.open(config, ["docker.io"], { HUB_USER: "someone", HUB_TOKEN: "not-a-real-token" });
+    const registries = await Registries.open(config, ["docker.io"], { HUB_USER: "someone", HUB_TOKEN: "not-a-real-token" }, { skopeo: true });
     opened.push(registries);
     expect(registries.get("docker.io").credentialSource).toBe("HUB_USER/HUB_TOKEN");
     expect(registries.authFile).toBeDefined();
+    // The native copier (the default) keeps them in memory: no file to leave behind.
+    const native = await Registries.open(config, ["docker.io"], { HUB_USER: "someone", HUB_TOKEN: "not-a-real-token" });
+    opened.push(native);
+    expect(native.get("docker.io").credentialSource).toBe("HUB_USER/HUB_TOKEN");
+    expect(native.authFile).toBeUndefined();
     expect(registries.endpoints()).toEqual(["http://127.0.0.1:5000", "https://registry-1.docker.io"]);
   });
 });

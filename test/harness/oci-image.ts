@@ -117,7 +117,7 @@ async function writeBlob(dir: string, mediaType: string, data: Buffer): Promise<
 }
 
 /** A ustar header for one regular file, with fixed owner, mode and mtime so it is reproducible. */
-function tarHeader(name: string, size: number): Buffer {
+export function tarHeader(name: string, size: number): Buffer {
   const h = Buffer.alloc(TAR_BLOCK);
   const field = (offset: number, length: number, value: string) => h.write(value, offset, length, "ascii");
   const octal = (n: number, width: number) => `${n.toString(8).padStart(width - 1, "0")}\0`;

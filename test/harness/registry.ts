@@ -21,6 +21,7 @@ import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { completedUploadDigest, parseAccessLine, type AccessLogEntry } from "./access-log.js";
 import { freePort } from "./ports.js";
+import type { TokenAuthConfig } from "./token-server.js";
 
 export type { AccessLogEntry } from "./access-log.js";
 
@@ -34,6 +35,8 @@ export interface RegistryAuth {
 export interface RegistryOptions {
   /** Turn on htpasswd basic auth with this one user. */
   auth?: RegistryAuth;
+  /** Turn on bearer token auth (`auth.token`) against a token server, e.g. startTokenServer's `registryAuth`. */
+  token?: TokenAuthConfig;
   /** The registry binary; default `docker-registry` on PATH. */
   binary?: string;
 }
@@ -96,7 +99,7 @@ function installExitHook(): void {
   process.on("SIGTERM", onSigterm);
 }
 
-function registryConfig(port: number, dir: string, htpasswd: string | null): string {
+function registryConfig(port: number, dir: string, htpasswd: string | null, token: TokenAuthConfig | undefined): string {
   // JSON is valid YAML, and it spares us quoting rules for temp paths.
   const config: Record<string, unknown> = {
     version: 0.1,
@@ -110,6 +113,7 @@ function registryConfig(port: number, dir: string, htpasswd: string | null): str
     health: { storagedriver: { enabled: false } },
   };
   if (htpasswd) config.auth = { htpasswd: { realm: "mirrorbot-test", path: htpasswd } };
+  if (token) config.auth = { token: { realm: token.realm, service: token.service, issuer: token.issuer, rootcertbundle: token.rootCertBundle } };
   return JSON.stringify(config, null, 2);
 }
 
@@ -240,6 +244,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
   const storage = join(dir, "storage");
   try {
     let htpasswd: string | null = null;
+    if (opts.auth && opts.token) throw new Error("startRegistry: choose basic auth or token auth, not both");
     if (opts.auth) {
       if (opts.auth.username.includes(":")) throw new Error("htpasswd user names cannot contain ':'");
       htpasswd = join(dir, "htpasswd");
@@ -251,7 +256,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
     const failures: string[] = [];
     for (let i = 0; i < START_ATTEMPTS; i++) {
       const port = await freePort();
-      await writeFile(configPath, registryConfig(port, dir, htpasswd));
+      await writeFile(configPath, registryConfig(port, dir, htpasswd, opts.token));
       const attempt = spawnRegistry(binary, configPath, storage);
       const url = `http://127.0.0.1:${port}`;
       if (await waitReady(attempt, url)) return registryHandle(attempt, dir, storage, port, opts.auth);

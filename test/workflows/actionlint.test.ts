@@ -200,7 +200,7 @@ describe("mirror.yml plan -> matrix -> merge", () => {
  * Runs the real "Decide what to sync" script from mirror.yml against a scratch git
  * repository, with a stand-in `gh` that answers the pull-request lookup.
  */
-describe("mirror.yml decide step", () => {
+describe("mirror.yml decide step", { timeout: 60_000 }, () => {
   let dir: string;
   let repo: string;
   let script: string;
