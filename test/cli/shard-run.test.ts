@@ -169,6 +169,19 @@ describe("a sync over shards run as processes at once", () => {
     expect(mirrorbotGets).toBe(plan.tasks.reduce((n, t) => n + t.manifests.length, 0));
   }, TIMEOUT);
 
+  it("keeps every blob to one upload with skopeo as the copier too (the seed's blobs premounted)", async () => {
+    await writeFile(join(work, "skopeo.yml"), config(sharded.host).replace("namespace: mirror", "namespace: viaskopeo").replace("    tlsVerify: false\n    credentials", "    tlsVerify: false\n    copier: skopeo\n    credentials"));
+    const before = (await sharded.settledAccessLog()).length;
+    const out = await cli(["shard-run", "--config", "skopeo.yml", "--shards", "3", "--keep", "skopeo-parts", "--result", "skopeo.json"]);
+    expect(out.code, out.stderr).toBe(0);
+    const plan = await readPlan(join(work, "skopeo-parts/plan.json"));
+    expect(plan.seed.length).toBeGreaterThan(0);
+    for (const img of images) expect(await digestAt(sharded, mirrored(img).replace(/^mirror\//, "viaskopeo/"))).toBe(img.digest);
+    const uploaded = uploadedBlobBytes((await sharded.settledAccessLog()).slice(before));
+    expect(uploaded).toBeLessThanOrEqual(uniqueBlobBytes(images) * 1.05);
+    expect((await readResult("skopeo.json")).summary).toMatchObject({ total: images.length, copied: images.length, failed: 0 });
+  }, TIMEOUT);
+
   it("merges honestly when a shard left no result: its copies are failed and not run, the others kept", async () => {
     const plan = await readPlan(join(work, "parts/plan.json"));
     await unlink(join(work, "parts/result-1.json"));

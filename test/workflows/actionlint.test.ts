@@ -39,7 +39,7 @@ async function load(file: string): Promise<{ text: string; doc: Workflow }> {
   return { text, doc: parse(text) as Workflow };
 }
 
-describe("workflows", () => {
+describe("workflows", { timeout: 60_000 }, () => {
   it("include mirror.yml", async () => {
     expect(await workflowFiles()).toContain("mirror.yml");
   });
