@@ -15,6 +15,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   plan: { summary: "show the target reference of every entry", load: () => import("./plan.js") },
   sync: { summary: "copy images to the targets, skipping what is up to date", load: () => import("./sync.js") },
   catalog: { summary: "build the catalogue site (index.html, catalog.json, badge) from result files", load: () => import("./catalog.js") },
+  merge: { summary: "combine the results of a sharded sync into one result.json", load: () => import("./merge.js") },
+  "shard-run": { summary: "plan a sync for shards and run them as processes on this machine", load: () => import("./shard-run.js") },
   schema: { summary: "print the JSON Schema of .github/mirrorbot.yml", load: () => import("./schema.js") },
 };
 

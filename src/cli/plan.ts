@@ -19,13 +19,20 @@ import { sourceTagLister } from "../engine/source-lister.js";
 import type { TagLister } from "../engine/tag-list.js";
 import { analyzeOrExit, reportDiagnostics } from "./check.js";
 import { expandPlan } from "./tag-sets.js";
-import { type CliIo, EXIT, parseCommandArgs, resolveIo, withUsage, writeLine } from "./args.js";
+import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, writeLine } from "./args.js";
 
 export const usage = `Usage: mirrorbot plan [FILE] [--config PATH] [--json]
+       mirrorbot plan [FILE] [--config PATH] --out PLAN [--shards N|auto] [--force]
 
 Show the target reference of every entry in every configured target, without copying
 anything. Errors in the file are printed as FILE:LINE:COL: error: message. A tag set
 (e.g. nginx:{semver ^1.26}) is expanded by listing its repository's tags.
+
+With --out, plan a sync for several runners (docs/sharding.md): resolve digests with HEADs,
+read the source manifests of what must be copied, split the copies into shards that share
+no missing blob, and write the plan for "mirrorbot sync --plan PLAN --shard K". Sends no
+write to any registry. MIRRORBOT_IMAGES, MIRRORBOT_REQUEST and MIRRORBOT_FORCE apply as
+for "mirrorbot sync".
 
 Arguments:
   FILE             the images file [app.imagesFile from the config, i.e. images.txt]
@@ -33,13 +40,25 @@ Arguments:
 Options:
   -c, --config PATH  config file [.github/mirrorbot.yml; "mirrorbot init" writes one]
       --json         print a JSON array of {line, source, platform, target[, rule]}
+      --out PLAN     write a plan for shards to PLAN
+      --shards N|auto  shards to split into [sharding.shards, auto: one per
+                     sharding.budgetMB of missing blobs]
+      --force        plan copies even where the target has the digest
+      --github-output PATH  append the workflow step outputs fanout, shards,
+                     seed and max_parallel (e.g. "$GITHUB_OUTPUT")
   -h, --help         show this help
 
-Exit status: 0 planned, 1 the file or a tag set has errors, 2 usage, config or file error.`;
+Exit status: 0 planned, 1 the file or a tag set has errors, 2 usage, config or file error.
+With --out: 0 planned (tasks that could not be resolved are planned as failed),
+2 usage, config, credential or file error.`;
 
 const options = {
   config: { type: "string", short: "c" },
   json: { type: "boolean" },
+  out: { type: "string" },
+  shards: { type: "string" },
+  force: { type: "boolean" },
+  "github-output": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -105,6 +124,15 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     if (values.help) {
       writeLine(io.stdout, usage);
       return EXIT.ok;
+    }
+    if (values.out !== undefined || values.shards !== undefined || values.force || values["github-output"] !== undefined) {
+      if (values.json) throw new UsageError("--json shows where entries go; it cannot be combined with --out");
+      const { planForShards } = await import("./plan-shards.js");
+      return planForShards(
+        { file: positionals[0], config: values.config, shards: values.shards, out: values.out, githubOutput: values["github-output"], force: values.force === true },
+        io,
+        env,
+      );
     }
     const analysis = await analyzeOrExit("plan", positionals[0], values.config, io, true);
     if (typeof analysis === "number") return analysis;

@@ -30,10 +30,12 @@ import { renderSummary, shortDigest } from "../engine/summary.js";
 import { buildTasks, type SyncTask } from "../engine/tasks.js";
 import { tagSetNamingDiagnostics } from "../engine/expand.js";
 import { formatExpansion } from "./plan.js";
+import type { TagLister } from "../engine/tag-list.js";
 import { type ExpandedPlan, expandPlan, markTagSetTasks, newTargetTags, tagLister, tagSetOf, tagSetResults, withSuggestions } from "./tag-sets.js";
 import { type Analysis, analyzeOrExit, reportDiagnostics } from "./check.js";
 import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, writeLine } from "./args.js";
 import { onInterrupt } from "./interrupt.js";
+import { fanOut, runPlan } from "./sync-plan.js";
 
 export const usage = `Usage: mirrorbot sync [FILE] [options]
 
@@ -61,6 +63,19 @@ Options:
       --copier NAME    native or skopeo, for every target [each target's copier]
       --result PATH    write result.json (schema: docs/result-json.md)
       --summary PATH   append a Markdown summary (e.g. "$GITHUB_STEP_SUMMARY")
+      --plan PATH      run the tasks of a plan from "mirrorbot plan --shards"
+                       (docs/sharding.md) instead of FILE: every part in turn,
+                       or only the one --shard names
+      --shard K|seed   with --plan: run only shard K (from 0), or the seed; the
+                       result then holds only that part (combine the parts with
+                       "mirrorbot merge"), and no summary or webhook is sent
+      --fan-out PLAN   plan first (as "mirrorbot plan --out PLAN"); a plan of one
+                       shard is synced here as usual; a larger one only has its
+                       seed run here (result-seed.json beside PLAN), and its
+                       shards are left to "sync --plan PLAN --shard K" and merge
+      --shards N|auto  with --fan-out: shards to split into [sharding.shards]
+      --github-output PATH  with --fan-out: append the step outputs fanout,
+                       shards, seed and max_parallel (e.g. "$GITHUB_OUTPUT")
   -h, --help           show this help
 
 Environment:
@@ -82,6 +97,11 @@ const options = {
   copier: { type: "string" },
   result: { type: "string" },
   summary: { type: "string" },
+  plan: { type: "string" },
+  shard: { type: "string" },
+  "fan-out": { type: "string" },
+  shards: { type: "string" },
+  "github-output": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -103,76 +123,26 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     }
     const copier = values.copier as Copier | undefined;
 
-    const analysis = await analyzeOrExit("sync", positionals[0], values.config, io, true);
-    if (typeof analysis === "number") return analysis;
-    const fileHasErrors = reportDiagnostics(analysis, io);
-    const only = values.only ?? [];
-    const imagesEnv = env.MIRRORBOT_IMAGES ?? "";
-    // Stopping before any copy is the failure a scheduled run's webhooks most need to report.
-    const stop = async (reason: string): Promise<number> => {
-      if (values["dry-run"] === true) return EXIT.usage;
-      for (const warning of await notifyStopped(reason, env.MIRRORBOT_REQUEST || null, analysis.config.notify, { env })) writeLine(io.stderr, `warning: ${warning}`);
-      return EXIT.usage;
-    };
-    // A whole-file sync needs a valid file. A selective one (the bot's dispatch, --only)
-    // must not be held hostage by a mistake on some other line: it needs only its own lines valid.
-    if (fileHasErrors && only.length === 0 && imagesEnv.trim() === "") return stop(`${analysis.file} has errors; see the run's log`);
-
-    const selected = selectRows(analysis, only, imagesEnv, values.config, io);
-    if (typeof selected === "number") return selected;
-    if (fileHasErrors && imagesEnv.trim() === "") {
-      const bad = new Set(analysis.diagnostics.filter((d) => d.severity === "error").map((d) => d.line));
-      const blocked = [...new Set(selected.rows.map((r) => r.entry.line))].filter((line) => bad.has(line));
-      if (blocked.length > 0) {
-        writeLine(io.stderr, `mirrorbot sync: ${analysis.file} has errors on selected line${blocked.length > 1 ? "s" : ""} ${blocked.join(", ")}`);
-        return EXIT.usage;
-      }
+    if (values.plan !== undefined) {
+      if (positionals.length > 0 || (values.only ?? []).length > 0) throw new UsageError("--plan runs the tasks of the plan: give no FILE and no --only");
+      if (values.force || values["dry-run"]) throw new UsageError(`--${values.force ? "force" : "dry-run"} cannot be combined with --plan: give it to "mirrorbot plan --shards"`);
+      return runPlan({ plan: values.plan, shard: values.shard, config: values.config, result: values.result, summary: values.summary, concurrency, retries, stallTimeout, attemptTimeout, copier }, io, env);
     }
-    if (fileHasErrors) writeLine(io.stderr, `mirrorbot sync: syncing only the selected entries; fix the errors above before the next full sync`);
-    if (selected.rows.length === 0 && selected.tagSets.length === 0) {
-      writeLine(io.stderr, `${analysis.file}: no images to mirror`);
-      return EXIT.ok;
+    if (values.shard !== undefined) throw new UsageError("--shard needs --plan");
+    if (values["fan-out"] !== undefined) {
+      if (values["dry-run"] || (values.only ?? []).length > 0) throw new UsageError(`--${values["dry-run"] ? "dry-run" : "only"} cannot be combined with --fan-out`);
+      return fanOut(
+        { file: positionals[0], config: values.config, shards: values.shards, out: values["fan-out"], githubOutput: values["github-output"], force: values.force === true },
+        { result: values.result, summary: values.summary, concurrency, retries, stallTimeout, attemptTimeout, copier },
+        io,
+        env,
+      );
     }
-
-    let registries: Registries;
-    try {
-      const sources = [...selected.rows.map((r) => r.entry.source.domain), ...selected.tagSets.map((e) => e.source.domain)];
-      // Which targets use skopeo is known before tag sets expand: a set's rows go to every target.
-      const skopeo = copier !== undefined ? copier === "skopeo" : analysis.config.targets.some((t) => t.copier === "skopeo");
-      registries = await Registries.open(analysis.config, new Set(sources), env, { skopeo, configFile: values.config ?? DEFAULT_CONFIG_PATH });
-    } catch (err) {
-      if (!(err instanceof CredentialsError)) throw err;
-      for (const line of err.message.split("\n")) writeLine(io.stderr, `mirrorbot sync: ${line}`);
-      return stop(err.message.replaceAll("\n", "; "));
-    }
-    // Only the settings these registries would use; read from the process environment, as
-    // the registry client and skopeo read them.
-    const proxyProblem = proxySettingsProblem(registries.endpoints());
-    if (proxyProblem !== null) {
-      await registries.dispose();
-      writeLine(io.stderr, `mirrorbot sync: ${proxyProblem}`);
-      return stop(proxyProblem);
-    }
-
-    // Every run expands tag sets again, so a new upstream tag is copied by the next run.
-    const lister = tagLister(registries);
-    const lineOf = (entry: ImageEntry) => selected.fromFile.get(entryKey(entry)) ?? selected.fromFile.get(entryKey(tagSetOf(entry))) ?? null;
-    let expanded: ExpandedPlan;
-    try {
-      expanded = await expandPlan(selected.rows, selected.tagSets, analysis.config, lister, { file: selected.file, configFile: values.config, known: analysis.diagnostics });
-    } catch (err) {
-      await registries.dispose();
-      throw err;
-    }
-    for (const d of expanded.diagnostics) writeLine(io.stderr, formatDiagnostic(d));
-    const tagSetFailed = hasErrors(expanded.diagnostics);
-    if (values["dry-run"]) for (const x of expanded.expansions) writeLine(io.stdout, formatExpansion(x, selected.file));
-    const tasks = buildTasks(expanded.rows, lineOf);
-    if (tasks.length === 0) {
-      await registries.dispose();
-      writeLine(io.stderr, `${analysis.file}: no images to mirror`);
-      return tagSetFailed ? EXIT.findings : EXIT.ok;
-    }
+    if (values.shards !== undefined || values["github-output"] !== undefined) throw new UsageError(`--${values.shards !== undefined ? "shards" : "github-output"} needs --fan-out`);
+    const prepared = await prepareSync("sync", { file: positionals[0], config: values.config, only: values.only ?? [], dryRun: values["dry-run"] === true, ...(copier ? { copier } : {}) }, io, env);
+    if (typeof prepared === "number") return prepared;
+    const { analysis, tasks, registries, expanded, lineOf, lister, tagSetFailed } = prepared;
+    if (values["dry-run"]) for (const x of expanded.expansions) writeLine(io.stdout, formatExpansion(x, prepared.file));
 
     // A run killed before it could clean up left its files (and perhaps a skopeo) behind.
     const leftovers = cleanLeftovers();
@@ -217,6 +187,134 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
       await registries.dispose();
     }
   });
+}
+
+/** What a sync or a sharded plan starts from: the checked file, its tasks, open registries. */
+export interface PreparedSync {
+  analysis: Analysis;
+  tasks: SyncTask[];
+  registries: Registries;
+  /** Tell the notify webhooks the run stopped before copying; resolves to exit code 2. */
+  stop: (reason: string) => Promise<number>;
+  /** Where the selected lines come from, for diagnostics: the images file or MIRRORBOT_IMAGES. */
+  file: string;
+  /** The tag sets expanded for this run (empty without tag sets). */
+  expanded: ExpandedPlan;
+  /** A task's images.txt line, tag-set rows included. */
+  lineOf: (entry: ImageEntry) => number | null;
+  /** The run's tag lister: each repository listed once. */
+  lister: TagLister;
+  /** A tag set had an error (over the cap, unknown repository): the run still copies the rest, then exits 1. */
+  tagSetFailed: boolean;
+}
+
+/**
+ * Check the images file, pick the entries to sync (MIRRORBOT_IMAGES, else `only`, else the
+ * whole file), open the registries, expand tag sets and build the tasks. Resolves to an exit
+ * code when the run must stop (a problem was printed) or there is nothing to do.
+ */
+export async function prepareSync(
+  command: string,
+  options: { file: string | undefined; config: string | undefined; only: string[]; dryRun: boolean; copier?: Copier },
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+): Promise<PreparedSync | number> {
+  const analysis = await analyzeOrExit(command, options.file, options.config, io, true);
+  if (typeof analysis === "number") return analysis;
+  const fileHasErrors = reportDiagnostics(analysis, io);
+  const only = options.only;
+  const imagesEnv = env.MIRRORBOT_IMAGES ?? "";
+  const stop = stopper(analysis.config, options.dryRun, io, env);
+  // A whole-file sync needs a valid file. A selective one (the bot's dispatch, --only)
+  // must not be held hostage by a mistake on some other line: it needs only its own lines valid.
+  if (fileHasErrors && only.length === 0 && imagesEnv.trim() === "") return stop(`${analysis.file} has errors; see the run's log`);
+
+  const selected = selectRows(analysis, only, imagesEnv, options.config, io);
+  if (typeof selected === "number") return selected;
+  if (fileHasErrors && imagesEnv.trim() === "") {
+    const bad = new Set(analysis.diagnostics.filter((d) => d.severity === "error").map((d) => d.line));
+    const blocked = [...new Set([...selected.rows.map((r) => r.entry.line), ...selected.tagSets.map((e) => e.line)])].filter((line) => bad.has(line));
+    if (blocked.length > 0) {
+      writeLine(io.stderr, `mirrorbot ${command}: ${analysis.file} has errors on selected line${blocked.length > 1 ? "s" : ""} ${blocked.join(", ")}`);
+      return EXIT.usage;
+    }
+  }
+  if (fileHasErrors) writeLine(io.stderr, `mirrorbot ${command}: ${command === "sync" ? "syncing" : "planning"} only the selected entries; fix the errors above before the next full sync`);
+  if (selected.rows.length === 0 && selected.tagSets.length === 0) {
+    writeLine(io.stderr, `${analysis.file}: no images to mirror`);
+    return EXIT.ok;
+  }
+  const sources = [...selected.rows.map((r) => r.entry.source.domain), ...selected.tagSets.map((e) => e.source.domain)];
+  // A tag set's rows go to every target, so whether skopeo runs is decided from the targets.
+  const skopeo = options.copier !== undefined ? options.copier === "skopeo" : selected.tagSets.length > 0 ? analysis.config.targets.some((t) => t.copier === "skopeo") : selected.rows.some((r) => r.target.copier === "skopeo");
+  const registries = await openRegistries(command, analysis.config, sources, io, env, stop, skopeo, options.config);
+  if (typeof registries === "number") return registries;
+
+  // Every run expands tag sets again, so a new upstream tag is copied by the next run.
+  const lister = tagLister(registries);
+  const lineOf = (entry: ImageEntry) => selected.fromFile.get(entryKey(entry)) ?? selected.fromFile.get(entryKey(tagSetOf(entry))) ?? null;
+  let expanded: ExpandedPlan;
+  try {
+    expanded = await expandPlan(selected.rows, selected.tagSets, analysis.config, lister, { file: selected.file, configFile: options.config, known: analysis.diagnostics });
+  } catch (err) {
+    await registries.dispose();
+    throw err;
+  }
+  for (const d of expanded.diagnostics) writeLine(io.stderr, formatDiagnostic(d));
+  const tagSetFailed = hasErrors(expanded.diagnostics);
+  const tasks = buildTasks(expanded.rows, lineOf);
+  if (tasks.length === 0) {
+    await registries.dispose();
+    writeLine(io.stderr, `${analysis.file}: no images to mirror`);
+    return tagSetFailed ? EXIT.findings : EXIT.ok;
+  }
+  return { analysis, tasks, registries, stop, file: selected.file, expanded, lineOf, lister, tagSetFailed };
+}
+
+/**
+ * Open the registries `tasks` talk to, with credentials and proxy settings checked; on a
+ * problem print it, tell `stop`, and resolve to its exit code.
+ */
+export async function openRegistries(
+  command: string,
+  config: Analysis["config"],
+  sources: Iterable<string>,
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+  stop: (reason: string) => Promise<number>,
+  /** Whether skopeo will run: it reads credentials from an auth file; the native copier needs none on disk. */
+  skopeo: boolean,
+  configFile: string | undefined,
+): Promise<Registries | number> {
+  let registries: Registries;
+  try {
+    registries = await Registries.open(config, new Set(sources), env, { skopeo, configFile: configFile ?? DEFAULT_CONFIG_PATH });
+  } catch (err) {
+    if (!(err instanceof CredentialsError)) throw err;
+    for (const line of err.message.split("\n")) writeLine(io.stderr, `mirrorbot ${command}: ${line}`);
+    return stop(err.message.replaceAll("\n", "; "));
+  }
+  // Only the settings these registries would use; read from the process environment, as
+  // the registry client and skopeo read them.
+  const proxyProblem = proxySettingsProblem(registries.endpoints());
+  if (proxyProblem !== null) {
+    await registries.dispose();
+    writeLine(io.stderr, `mirrorbot ${command}: ${proxyProblem}`);
+    return stop(proxyProblem);
+  }
+  return registries;
+}
+
+/**
+ * What to do when a run stops before copying anything: tell the notify webhooks (the failure
+ * a scheduled run's webhooks most need to report), unless it is a dry run; resolves to exit 2.
+ */
+export function stopper(config: Analysis["config"], dryRun: boolean, io: CliIo, env: NodeJS.ProcessEnv): (reason: string) => Promise<number> {
+  return async (reason) => {
+    if (dryRun) return EXIT.usage;
+    for (const warning of await notifyStopped(reason, env.MIRRORBOT_REQUEST || null, config.notify, { env })) writeLine(io.stderr, `warning: ${warning}`);
+    return EXIT.usage;
+  };
 }
 
 /**
@@ -315,7 +413,7 @@ function dryRunLine({ task, resolution }: DryRunLine): string {
 }
 
 /** A whole-number flag within the bounds the config file has for the same setting. */
-function boundedInt(value: string | undefined, flag: string, bounds: { min: number; max: number }): number | undefined {
+export function boundedInt(value: string | undefined, flag: string, bounds: { min: number; max: number }): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < bounds.min || Number(value) > bounds.max) {
     throw new UsageError(`${flag} takes a whole number from ${bounds.min} to ${bounds.max}, got ${JSON.stringify(value)}`);

@@ -300,6 +300,33 @@ const engineSchema = z
   })
   .describe("how the copies run");
 
+/** Bounds of the `sharding` keys, shared with the CLI's flags. */
+export const SHARDING_LIMITS = { shards: { min: 1, max: 256 }, maxParallel: { min: 1, max: 256 }, budgetMB: { min: 1, max: 100_000_000 } } as const;
+
+const shardingSchema = z
+  .strictObject({
+    shards: z
+      .union([z.literal("auto"), z.int().min(SHARDING_LIMITS.shards.min).max(SHARDING_LIMITS.shards.max)], {
+        error: (iss) => `expected "auto" or a whole number from ${SHARDING_LIMITS.shards.min} to ${SHARDING_LIMITS.shards.max}, got ${kindOf(iss.input)}`,
+      })
+      .default("auto")
+      .describe('runners a sync is split over (docs/sharding.md); "auto": one per budgetMB of blobs the targets lack, at most maxShards; 1 never splits'),
+    budgetMB: z
+      .int()
+      .min(SHARDING_LIMITS.budgetMB.min)
+      .max(SHARDING_LIMITS.budgetMB.max)
+      .default(20_000)
+      .describe('megabytes of missing blobs one runner is given before "auto" adds another shard'),
+    maxShards: z.int().min(SHARDING_LIMITS.shards.min).max(SHARDING_LIMITS.shards.max).default(8).describe('most shards "auto" makes'),
+    maxParallel: z
+      .int()
+      .min(SHARDING_LIMITS.maxParallel.min)
+      .max(SHARDING_LIMITS.maxParallel.max)
+      .default(8)
+      .describe("shard jobs the workflow runs at once (the matrix's max-parallel)"),
+  })
+  .describe("splitting a large sync over several runners (the Actions matrix) or processes");
+
 const notifySchema = z
   .strictObject({
     type: z.enum(["feishu", "dingtalk", "wecom", "slack", "webhook"]).describe("kind of webhook"),
@@ -392,6 +419,7 @@ const configObject = z
     policy: policySchema.prefault({}),
     defaults: defaultsSchema.prefault({}),
     engine: engineSchema.prefault({}),
+    sharding: shardingSchema.prefault({}),
     notify: z.array(notifySchema).default([]).describe("webhooks told about sync results"),
     app: appSchema.prefault({}),
     catalog: catalogSchema.prefault({}),
@@ -404,6 +432,8 @@ export type Config = z.output<typeof configObject>;
 export type PolicyConfig = Config["policy"];
 /** Credentials and TLS for one source registry. */
 export type SourceConfig = Config["sources"][number];
+/** How a sync is split into shards. */
+export type ShardingConfig = Config["sharding"];
 /** One webhook. */
 export type NotifyConfig = Config["notify"][number];
 /** The catalogue page's settings. */

@@ -4,6 +4,7 @@ import { formatPlatform } from "../domain/platform.js";
 import { BlobLedger } from "./blob-ledger.js";
 import { NativeCopier, type RepositoryRef } from "./copy/native-copier.js";
 import type { PlatformCache } from "./platform-cache.js";
+import type { SourceTree } from "./copy/source-tree.js";
 import type { Progress } from "./progress.js";
 import { redact } from "./redact.js";
 import type { Registries } from "./registries.js";
@@ -48,6 +49,21 @@ export interface RunOptions {
   progressIntervalMs?: number;
   /** Platform manifests of source indexes read in earlier runs (saves a source GET per platform entry). */
   platforms?: PlatformCache;
+  /**
+   * What a plan (`mirrorbot plan --shards`) already decided and read, by task id: such a task
+   * is not resolved again, and a copy takes the manifests the plan read instead of reading
+   * them from the source again (Docker Hub counts every manifest GET as a pull).
+   */
+  planned?: ReadonlyMap<number, PlannedDecision>;
+  /** Blobs already in target repositories before the run (a plan's seed step put them there): mounted, not uploaded. */
+  knownBlobs?: ReadonlyArray<{ registry: string; repo: string; digest: string }>;
+}
+
+/** A task's decision and, for a copy, the image as the plan read it, made before the run. */
+export interface PlannedDecision {
+  resolution: Resolution;
+  /** A copy's manifests (push order) and blobs, as read from the source while planning. */
+  tree?: SourceTree;
 }
 
 /** What a dry run would do with a task. */
@@ -102,6 +118,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   configureRequests(tasks, registries, options);
   const ledgers = new Map<string, BlobLedger>();
   const ledgerFor = (registry: string) => ledgers.get(registry) ?? ledgers.set(registry, new BlobLedger()).get(registry)!;
+  for (const known of options.knownBlobs ?? []) ledgerFor(known.registry).record(known.digest, known.repo);
   const copierOf = (task: SyncTask): Copier => options.copier ?? task.target.copier ?? "native";
   // 4 near, 8 far: decided when the first copy starts, once a source has answered.
   let blobLimit: number | undefined;
@@ -123,7 +140,8 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   const resolutions = await mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
     startedAt.set(task.id, Date.now());
     progress.start({ source: canonical(task.source), target: task.targetReference });
-    const resolution = await resolveWithRetry(task, registries, options);
+    const planned = options.planned?.get(task.id);
+    const resolution = planned?.resolution ?? (await resolveWithRetry(task, registries, options));
     if (resolution.kind !== "fail" && resolution.targetDigest) {
       repositories.found(task);
       if (!options.dryRun) native.learn(task.target.registry, task.targetRepo, resolution.targetDigest);
@@ -131,14 +149,16 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     if (resolution.kind === "copy" && !options.dryRun && copierOf(task) === "native") {
       // Started now, not after every entry resolved: no copy waits behind the slowest HEAD.
       nativeCopies.push(
-        images(() => native.copy(task, resolution)).then((outcome) =>
+        images(() => native.copy(task, resolution, planned?.tree)).then((outcome) =>
           finish({ ...identity(task), sourceDigest: resolution.sourceDigest, ...outcome, durationMs: Date.now() - startedAt.get(task.id)! }, task.id),
         ),
       );
     } else if (resolution.kind === "copy" && !options.dryRun) {
       prepareCopies();
       if (!resolution.targetDigest) repositories.prefetch(task);
-      const read = withRetry(() => readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest), retryPolicy(task, registries, options));
+      const read = planned?.tree
+        ? Promise.resolve({ blobs: planned.tree.blobs, size: planned.tree.size })
+        : withRetry(() => readBlobs(registries, task.source.domain, task.source.path, resolution.sourceDigest), retryPolicy(task, registries, options));
       read.catch(() => undefined); // awaited in step 3, which reports the failure
       sourceReads.set(task.id, read);
     }

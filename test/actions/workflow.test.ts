@@ -106,16 +106,16 @@ describe("mirror.yml report job (Actions mode)", () => {
     expect(lint(base, ".github/workflows/mirror.yml").map((e) => `${e.line}:${e.column} ${e.message}`)).toEqual([]);
   });
 
-  it("follows the mirror job the bot reports on", () => {
+  it("follows the mirror job and the merge of a fanned-out run, whose result the bot reports", () => {
     const job = (parse(`jobs:\n${reportSnippet}`) as { jobs: Record<string, Job> }).jobs.report!;
     expect(mirror.name).toBe("mirror");
-    expect(Object.keys(mirror.jobs)).toContain("mirror");
-    expect(job.needs).toBe("mirror");
+    expect(Object.keys(mirror.jobs)).toEqual(expect.arrayContaining(["mirror", "merge"]));
+    expect(job.needs).toEqual(["mirror", "merge"]);
     expect(job.if).toBe("always() && github.event_name == 'workflow_dispatch' && inputs.request != '' && github.actor == 'github-actions[bot]'");
     expect(job.permissions).toEqual({ contents: "read", issues: "write", "pull-requests": "write", actions: "read" });
     expect(job.steps.at(-1)).toMatchObject({
       run: "node dist/src/actions/main.js report-run",
-      env: { GITHUB_TOKEN: "${{ github.token }}", MIRRORBOT_RUN_CONCLUSION: "${{ needs.mirror.result }}" },
+      env: { GITHUB_TOKEN: "${{ github.token }}", MIRRORBOT_RUN_CONCLUSION: "${{ needs.merge.result == 'skipped' && needs.mirror.result || needs.merge.result }}" },
     });
   });
 

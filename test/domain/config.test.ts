@@ -42,6 +42,7 @@ describe("parseConfig defaults", () => {
       policy: { allow: ["**"], deny: [], maxImagesPerRequest: 10, maxTagsPerRule: 50, syncPermission: "write", requestsPerHour: 5 },
       defaults: { platforms: [] },
       engine: { concurrency: "auto", retries: 3, stallTimeout: 60, attemptTimeout: 3600 },
+      sharding: { shards: "auto", budgetMB: 20_000, maxShards: 8, maxParallel: 8 },
       notify: [],
       app: { closeIssueOnSuccess: true, workflow: "mirror.yml", imagesFile: "images.txt" },
       catalog: { enabled: "auto", url: null },

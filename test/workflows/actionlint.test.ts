@@ -15,9 +15,18 @@ interface Step {
   if?: string;
   env?: Record<string, string>;
   with?: Record<string, unknown>;
+  name?: string;
+  "continue-on-error"?: boolean;
+}
+interface Job {
+  needs?: string | string[];
+  if?: string;
+  outputs?: Record<string, string>;
+  strategy?: { "fail-fast"?: boolean; "max-parallel"?: string; matrix?: Record<string, unknown> };
+  steps?: Step[];
 }
 interface Workflow {
-  jobs: Record<string, { steps?: Step[] }>;
+  jobs: Record<string, Job>;
   [key: string]: unknown;
 }
 
@@ -30,7 +39,7 @@ async function load(file: string): Promise<{ text: string; doc: Workflow }> {
   return { text, doc: parse(text) as Workflow };
 }
 
-describe("workflows", () => {
+describe("workflows", { timeout: 60_000 }, () => {
   it("include mirror.yml", async () => {
     expect(await workflowFiles()).toContain("mirror.yml");
   });
@@ -84,7 +93,7 @@ describe("mirror.yml shape", () => {
 
   it("hands the inputs to the CLI through env only", () => {
     const sync = (doc.jobs.mirror?.steps ?? []).find((s) => s.run?.includes("mirrorbot sync"));
-    expect(sync?.run).toBe('npx mirrorbot sync --result result.json --summary "$GITHUB_STEP_SUMMARY"');
+    expect(sync?.run).toBe('npx mirrorbot sync --fan-out plan.json --result result.json --summary "$GITHUB_STEP_SUMMARY" --github-output "$GITHUB_OUTPUT"');
     expect(sync?.env).toMatchObject({
       MIRRORBOT_IMAGES: "${{ steps.scope.outputs.images }}",
       MIRRORBOT_REQUEST: "${{ inputs.request }}",
@@ -102,10 +111,96 @@ describe("mirror.yml shape", () => {
 });
 
 /**
+ * The fan-out: the mirror job plans (and runs a small plan itself), a matrix job runs each
+ * shard, the merge job writes the one mirror-result, and the report job reads it.
+ */
+describe("mirror.yml plan -> matrix -> merge", () => {
+  let doc: Workflow;
+  beforeAll(async () => {
+    ({ doc } = await load("mirror.yml"));
+  });
+  const job = (name: string): Job => {
+    const j = doc.jobs[name];
+    if (!j) throw new Error(`mirror.yml has no ${name} job`);
+    return j;
+  };
+  const step = (name: string, pick: (s: Step) => boolean): Step => {
+    const s = (job(name).steps ?? []).find(pick);
+    if (!s) throw new Error(`the ${name} job lacks a step`);
+    return s;
+  };
+  const syncStep = () => step("mirror", (s) => s.id === "sync");
+  const credentials = (env: Record<string, string> = {}) => Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("MIRRORBOT_") || k === "MIRRORBOT_WEBHOOK"));
+
+  it("plans in the mirror job, which hands the matrix its shards and keeps a small run to itself", () => {
+    expect(job("mirror").outputs).toEqual({
+      fanout: "${{ steps.sync.outputs.fanout }}",
+      shards: "${{ steps.sync.outputs.shards }}",
+      max_parallel: "${{ steps.sync.outputs.max_parallel }}",
+    });
+    const uploads = (job("mirror").steps ?? []).filter((s) => s.uses === "actions/upload-artifact@v4");
+    expect(uploads.map((s) => [s.if, s.with?.name, s.with?.path])).toEqual([
+      ["always() && steps.scope.outputs.sync == 'true' && steps.sync.outputs.fanout != 'true'", "mirror-result", "result.json"],
+      ["steps.sync.outputs.fanout == 'true'", "mirror-plan", "plan.json"],
+      ["always() && steps.sync.outputs.seed == 'true'", "mirror-part-seed", "result-seed.json"],
+    ]);
+  });
+
+  it("starts one shard job per shard only when the plan fans out, none failing the others", () => {
+    const shard = job("shard");
+    expect(shard.needs).toBe("mirror");
+    expect(shard.if).toBe("needs.mirror.outputs.fanout == 'true'");
+    expect(shard.strategy).toEqual({
+      "fail-fast": false,
+      "max-parallel": "${{ fromJSON(needs.mirror.outputs.max_parallel) }}",
+      matrix: { shard: "${{ fromJSON(needs.mirror.outputs.shards) }}" },
+    });
+    expect(step("shard", (s) => s.uses === "actions/download-artifact@v4").with).toEqual({ name: "mirror-plan" });
+    const sync = step("shard", (s) => s.run?.includes("mirrorbot sync") === true);
+    expect(sync.run).toBe('npx mirrorbot sync --plan plan.json --shard "$MIRRORBOT_SHARD" --result "result-$MIRRORBOT_SHARD.json"');
+    expect(sync.env?.MIRRORBOT_SHARD).toBe("${{ matrix.shard }}");
+    // Every credential the mirror job's Sync step has, and no request input: the plan holds those.
+    expect(credentials(sync.env)).toEqual(credentials(syncStep().env));
+    expect(Object.keys(sync.env ?? {}).filter((k) => k.startsWith("MIRRORBOT_"))).toEqual(["MIRRORBOT_SHARD", "MIRRORBOT_WEBHOOK"]);
+    const upload = step("shard", (s) => s.uses === "actions/upload-artifact@v4");
+    expect(upload.if).toBe("always()");
+    expect(upload.with).toEqual({ name: "mirror-part-${{ matrix.shard }}", path: "result-${{ matrix.shard }}.json", "if-no-files-found": "warn" });
+  });
+
+  it("merges whatever the shards left into the one mirror-result, even when some failed or were cancelled", () => {
+    const merge = job("merge");
+    expect(merge.needs).toEqual(["mirror", "shard"]);
+    expect(merge.if).toBe("always() && needs.mirror.outputs.fanout == 'true'");
+    const downloads = (merge.steps ?? []).filter((s) => s.uses === "actions/download-artifact@v4");
+    expect(downloads.map((s) => [s.with, s["continue-on-error"]])).toEqual([
+      [{ name: "mirror-plan" }, undefined],
+      [{ pattern: "mirror-part-*", path: "parts", "merge-multiple": true }, true],
+    ]);
+    const run = step("merge", (s) => s.run?.includes("mirrorbot merge") === true);
+    expect(run.run).toBe('shopt -s nullglob\nnpx mirrorbot merge --plan plan.json --out result.json --summary "$GITHUB_STEP_SUMMARY" parts/result-*.json\n');
+    // The one notification comes from here: the same webhooks as a single run's.
+    const hooks = (env: Record<string, string> = {}) => Object.fromEntries(Object.entries(env).filter(([k]) => k.endsWith("_WEBHOOK")));
+    expect(run.env).toEqual(hooks(syncStep().env));
+    expect(Object.keys(run.env ?? {})).toHaveLength(5);
+    const upload = step("merge", (s) => s.uses === "actions/upload-artifact@v4");
+    expect(upload.if).toBe("always()");
+    expect(upload.with).toEqual({ name: "mirror-result", path: "result.json", "if-no-files-found": "warn" });
+  });
+
+  it("reports from the merge when the run fanned out, else from the mirror job", () => {
+    const report = job("report");
+    expect(report.needs).toEqual(["mirror", "merge"]);
+    expect(step("report", (s) => s.run === "node dist/src/actions/main.js report-run").env?.MIRRORBOT_RUN_CONCLUSION).toBe(
+      "${{ needs.merge.result == 'skipped' && needs.mirror.result || needs.merge.result }}",
+    );
+  });
+});
+
+/**
  * Runs the real "Decide what to sync" script from mirror.yml against a scratch git
  * repository, with a stand-in `gh` that answers the pull-request lookup.
  */
-describe("mirror.yml decide step", () => {
+describe("mirror.yml decide step", { timeout: 60_000 }, () => {
   let dir: string;
   let repo: string;
   let script: string;

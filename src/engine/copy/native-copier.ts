@@ -90,8 +90,11 @@ export class NativeCopier {
     else this.pendingLearn.push({ registry, repo, digest });
   }
 
-  /** Copy one resolved task. Never throws: a failure is an outcome. */
-  async copy(task: SyncTask, resolution: Extract<Resolution, { kind: "copy" }>): Promise<NativeCopyOutcome> {
+  /**
+   * Copy one resolved task. Never throws: a failure is an outcome. `planned` is the image as a
+   * plan already read it (a sharded sync): then no manifest is read from the source again.
+   */
+  async copy(task: SyncTask, resolution: Extract<Resolution, { kind: "copy" }>, planned?: SourceTree): Promise<NativeCopyOutcome> {
     if (!this.started) {
       this.started = true;
       for (const item of this.pendingLearn.splice(0)) this.startLearning(item);
@@ -102,7 +105,7 @@ export class NativeCopier {
     try {
       const digest = await withRetry(
         async () => {
-          const tree = await readSourceTree(this.client(task.source.domain), task.source.path, resolution.sourceDigest);
+          const tree = planned ?? (await readSourceTree(this.client(task.source.domain), task.source.path, resolution.sourceDigest));
           size = tree.size;
           await this.moveBlobs(task, tree, resolution.targetDigest !== null, (n) => (bytes += n));
           // One push at a time per repository: distribution races when two copies PUT the same manifests into one.
