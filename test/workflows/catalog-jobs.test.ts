@@ -40,13 +40,14 @@ beforeAll(async () => {
 });
 
 describe("mirror.yml catalogue jobs", () => {
-  it("build after the job that uploads the run's mirror-result, on the default branch only", () => {
+  it("build after every job that uploads the run's mirror-result (one job, or the shards' merge), on the default branch only", () => {
     const catalog = doc.jobs.catalog!;
     const needs = [catalog.needs].flat();
     const producers = Object.entries(doc.jobs)
       .filter(([, job]) => job.steps?.some((s) => s.uses?.startsWith("actions/upload-artifact@") && s.with?.name === "mirror-result"))
       .map(([name]) => name);
-    expect(needs.some((n) => producers.includes(n!))).toBe(true);
+    expect(producers.sort()).toEqual(["merge", "mirror"]);
+    expect(producers.every((p) => needs.includes(p))).toBe(true);
     expect(catalog.if).toContain("always()");
     expect(catalog.if).toContain("github.ref_name == github.event.repository.default_branch");
   });
