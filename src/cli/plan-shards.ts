@@ -14,7 +14,7 @@ import { makeShardPlan } from "../engine/shard-plan.js";
 import { humanBytes } from "../engine/summary.js";
 import { type CliIo, EXIT, UsageError, writeLine } from "./args.js";
 import { onInterrupt } from "./interrupt.js";
-import { boundedInt, prepareSync } from "./sync.js";
+import { boundedInt, type PreparedSync, prepareSync } from "./sync.js";
 
 /** What `plan --shards` was asked. */
 export interface ShardPlanArgs {
@@ -28,7 +28,16 @@ export interface ShardPlanArgs {
 }
 
 /** Plan for shards; resolves to the exit code (0 planned, 2 usage, config or input error). */
-export async function planForShards(args: ShardPlanArgs, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+export async function planForShards(
+  args: ShardPlanArgs,
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+  /**
+   * Called with the prepared sync and the written plan while the registries are still open;
+   * its exit code, when not null, is the command's (a one-shard `--fan-out` syncs right here).
+   */
+  then?: (prepared: PreparedSync, plan: Plan) => Promise<number | null>,
+): Promise<number> {
   if (args.out === undefined || args.out === "") throw new UsageError("planning for shards needs --out PATH for the plan");
   const shards = args.shards === undefined || args.shards === "auto" ? args.shards : boundedInt(args.shards, "--shards", SHARDING_LIMITS.shards)!;
   const prepared = await prepareSync("plan", { file: args.file, config: args.config, only: [], dryRun: false }, io, env);
@@ -59,7 +68,7 @@ export async function planForShards(args: ShardPlanArgs, io: CliIo, env: NodeJS.
     await writePlan(resolve(io.cwd, args.out), plan);
     if (args.githubOutput) await writeOutputs(resolve(io.cwd, args.githubOutput), plan, sharding.maxParallel);
     for (const line of describePlan(plan)) writeLine(io.stdout, line);
-    return EXIT.ok;
+    return (await then?.(prepared, plan)) ?? EXIT.ok;
   } finally {
     released();
     await registries.dispose();

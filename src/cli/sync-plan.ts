@@ -23,7 +23,7 @@ import { renderSummary } from "../engine/summary.js";
 import { type CliIo, EXIT, UsageError, writeLine } from "./args.js";
 import { onInterrupt } from "./interrupt.js";
 import { planForShards, type ShardPlanArgs } from "./plan-shards.js";
-import { openRegistries, stopper } from "./sync.js";
+import { openRegistries, stopper, syncPrepared } from "./sync.js";
 
 /** What `sync --plan` was asked. */
 export interface PlanRunOptions {
@@ -135,11 +135,22 @@ export async function fanOut(
   io: CliIo,
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  const planned = await planForShards(plan, io, env);
-  if (planned !== EXIT.ok) return planned;
+  // A plan of one shard is synced here as a plain sync, with the plan's decisions and the
+  // manifests it read (nothing is resolved or read twice), so tag sets, new tags and
+  // suggestions reach result.json and the step summary as in any single run.
+  let syncedHere = false;
+  const planned = await planForShards(plan, io, env, async (prepared, made) => {
+    if (made.shards.length > 1) return null;
+    syncedHere = true;
+    const all = made.tasks.map((t) => t.id);
+    const { planned: decisions } = engineInput(made, all, prepared.analysis.config, { kind: "seed" });
+    return syncPrepared(prepared, { force: made.force, dryRun: false, ...run, planned: decisions }, io, env);
+  });
   const planFile = resolve(io.cwd, plan.out);
   const shards = (await readPlan(planFile)).shards.length;
+  if (syncedHere || planned !== EXIT.ok) return planned;
   const options = { plan: planFile, config: plan.config, ...run };
+  // An empty plan (nothing to mirror) still writes its empty result.
   if (shards <= 1) return runPlan({ ...options, shard: undefined }, io, env);
   const seeded = await runPlan({ ...options, shard: "seed", result: join(dirname(planFile), "result-seed.json"), summary: undefined }, io, env);
   return seeded === EXIT.usage ? seeded : EXIT.ok;

@@ -25,7 +25,7 @@ import { createProgress } from "../engine/progress.js";
 import { Registries } from "../engine/registries.js";
 import { appendSummary, writeResult } from "../engine/report.js";
 import { buildResult } from "../engine/result.js";
-import { type DryRunLine, runSync } from "../engine/run.js";
+import { type DryRunLine, type RunOptions, runSync } from "../engine/run.js";
 import { renderSummary, shortDigest } from "../engine/summary.js";
 import { buildTasks, type SyncTask } from "../engine/tasks.js";
 import { tagSetNamingDiagnostics } from "../engine/expand.js";
@@ -141,52 +141,81 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     if (values.shards !== undefined || values["github-output"] !== undefined) throw new UsageError(`--${values.shards !== undefined ? "shards" : "github-output"} needs --fan-out`);
     const prepared = await prepareSync("sync", { file: positionals[0], config: values.config, only: values.only ?? [], dryRun: values["dry-run"] === true, ...(copier ? { copier } : {}) }, io, env);
     if (typeof prepared === "number") return prepared;
-    const { analysis, tasks, registries, expanded, lineOf, lister, tagSetFailed } = prepared;
-    if (values["dry-run"]) for (const x of expanded.expansions) writeLine(io.stdout, formatExpansion(x, prepared.file));
-
-    // A run killed before it could clean up left its files (and perhaps a skopeo) behind.
-    const leftovers = cleanLeftovers();
-    if (leftovers.killed.length > 0) writeLine(io.stderr, `stopped ${leftovers.killed.length} skopeo process(es) left running by an earlier run that was killed`);
-    const released = onInterrupt(() => registries.disposeNow());
-    const platforms = await PlatformCache.open(platformCacheDir(env));
-    const startedAt = new Date();
-    try {
-      // Listed before anything is copied: afterwards every tag would be in the target.
-      const isNew = values["dry-run"] ? new Map<number, boolean>() : await newTargetTags(tasks, lister);
-      const progress = createProgress({ total: tasks.length, stream: io.stdout });
-      const { results: copied, dryRun } = await runSync({
-        tasks,
-        registries,
-        progress,
-        force: values.force === true || env.MIRRORBOT_FORCE === "true",
-        dryRun: values["dry-run"] === true,
-        platforms,
-        concurrency: concurrency ?? analysis.config.engine.concurrency,
-        retries: retries ?? analysis.config.engine.retries,
-        stallTimeoutMs: (stallTimeout ?? analysis.config.engine.stallTimeout) * 1000,
-        attemptTimeoutMs: (attemptTimeout ?? analysis.config.engine.attemptTimeout) * 1000,
-        ...(copier ? { copier } : {}),
-        peers: peerRepositories(analysis.rows, tasks),
-        log: (fields, message) => writeLine(io.stderr, oneLine(`${message}: ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(" ")}`)),
-      });
-      if (values["dry-run"]) {
-        for (const line of dryRun) writeLine(io.stdout, oneLine(dryRunLine(line)));
-        return dryRun.some((l) => l.resolution.kind === "fail") || tagSetFailed ? EXIT.findings : EXIT.ok;
-      }
-      progress.finish();
-      const results = await withSuggestions(markTagSetTasks(copied, tasks, isNew), tasks, lister);
-      const result = buildResult(results, { request: env.MIRRORBOT_REQUEST || null, startedAt, finishedAt: new Date() });
-      if (expanded.expansions.length > 0) result.tagSets = tagSetResults(expanded.expansions, results, lineOf);
-      if (values.result) await writeResult(resolve(io.cwd, values.result), result);
-      if (values.summary) await appendSummary(resolve(io.cwd, values.summary), renderSummary(result));
-      for (const warning of await notify(result, analysis.config.notify, { env })) writeLine(io.stderr, `warning: ${warning}`);
-      return result.summary.failed > 0 || tagSetFailed ? EXIT.findings : EXIT.ok;
-    } finally {
-      released();
-      await platforms.save();
-      await registries.dispose();
-    }
+    return syncPrepared(
+      prepared,
+      { force: values.force === true || env.MIRRORBOT_FORCE === "true", dryRun: values["dry-run"] === true, result: values.result, summary: values.summary, concurrency, retries, stallTimeout, attemptTimeout, copier },
+      io,
+      env,
+    );
   });
+}
+
+/** How `syncPrepared` runs: the flags of `mirrorbot sync`, and a plan's decisions when one was made. */
+export interface SyncRunOptions {
+  force: boolean;
+  dryRun: boolean;
+  result: string | undefined;
+  summary: string | undefined;
+  concurrency: number | "auto" | undefined;
+  retries: number | undefined;
+  stallTimeout: number | undefined;
+  attemptTimeout: number | undefined;
+  copier: Copier | undefined;
+  /** Decisions and manifests a plan already read, by task id (a one-shard `--fan-out`): not resolved or read again. */
+  planned?: RunOptions["planned"];
+}
+
+/**
+ * Copy the tasks of a prepared sync and report: progress, result.json, the step summary with
+ * tag sets, webhooks. Disposes the registries. Resolves to the exit code.
+ */
+export async function syncPrepared(prepared: PreparedSync, options: SyncRunOptions, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const { analysis, tasks, registries, expanded, lineOf, lister, tagSetFailed } = prepared;
+  if (options.dryRun) for (const x of expanded.expansions) writeLine(io.stdout, formatExpansion(x, prepared.file));
+
+  // A run killed before it could clean up left its files (and perhaps a skopeo) behind.
+  const leftovers = cleanLeftovers();
+  if (leftovers.killed.length > 0) writeLine(io.stderr, `stopped ${leftovers.killed.length} skopeo process(es) left running by an earlier run that was killed`);
+  const released = onInterrupt(() => registries.disposeNow());
+  const platforms = await PlatformCache.open(platformCacheDir(env));
+  const startedAt = new Date();
+  try {
+    // Listed before anything is copied: afterwards every tag would be in the target.
+    const isNew = options.dryRun ? new Map<number, boolean>() : await newTargetTags(tasks, lister);
+    const progress = createProgress({ total: tasks.length, stream: io.stdout });
+    const { results: copied, dryRun } = await runSync({
+      tasks,
+      registries,
+      progress,
+      force: options.force,
+      dryRun: options.dryRun,
+      platforms,
+      concurrency: options.concurrency ?? analysis.config.engine.concurrency,
+      retries: options.retries ?? analysis.config.engine.retries,
+      stallTimeoutMs: (options.stallTimeout ?? analysis.config.engine.stallTimeout) * 1000,
+      attemptTimeoutMs: (options.attemptTimeout ?? analysis.config.engine.attemptTimeout) * 1000,
+      ...(options.copier ? { copier: options.copier } : {}),
+      ...(options.planned ? { planned: options.planned } : {}),
+      peers: peerRepositories(analysis.rows, tasks),
+      log: (fields, message) => writeLine(io.stderr, oneLine(`${message}: ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(" ")}`)),
+    });
+    if (options.dryRun) {
+      for (const line of dryRun) writeLine(io.stdout, oneLine(dryRunLine(line)));
+      return dryRun.some((l) => l.resolution.kind === "fail") || tagSetFailed ? EXIT.findings : EXIT.ok;
+    }
+    progress.finish();
+    const results = await withSuggestions(markTagSetTasks(copied, tasks, isNew), tasks, lister);
+    const result = buildResult(results, { request: env.MIRRORBOT_REQUEST || null, startedAt, finishedAt: new Date() });
+    if (expanded.expansions.length > 0) result.tagSets = tagSetResults(expanded.expansions, results, lineOf);
+    if (options.result) await writeResult(resolve(io.cwd, options.result), result);
+    if (options.summary) await appendSummary(resolve(io.cwd, options.summary), renderSummary(result));
+    for (const warning of await notify(result, analysis.config.notify, { env })) writeLine(io.stderr, `warning: ${warning}`);
+    return result.summary.failed > 0 || tagSetFailed ? EXIT.findings : EXIT.ok;
+  } finally {
+    released();
+    await platforms.save();
+    await registries.dispose();
+  }
 }
 
 /** What a sync or a sharded plan starts from: the checked file, its tasks, open registries. */
