@@ -240,6 +240,17 @@ describe("sync --fan-out, the mirror job's step", () => {
     expect(uploadedBlobBytes(await sharded.settledAccessLog()) - before).toBeLessThanOrEqual(uniqueBlobBytes(images));
   }, TIMEOUT);
 
+  it("keeps a small run of tag sets in one job, with the sets and their new tags in result.json", async () => {
+    await writeFile(join(work, "sets.yml"), config(sharded.host).replace("namespace: mirror", "namespace: sets"));
+    await writeFile(join(work, "sets.txt"), `${source.host}/team/api:{2.*}\n`);
+    const out = await fanOut("sets.yml", "sets", ["sets.txt"]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(await outputs("sets/out")).toEqual({ fanout: "false", shards: "[0]", seed: "false", max_parallel: "8" });
+    const result = await readResult("sets/result.json");
+    expect(result.tasks.map((t) => [t.target, t.status, t.rule, t.new])).toEqual([[`${sharded.host}/sets/team_api:2.0`, "copied", `${source.host}/team/api:{2.*}`, true]]);
+    expect(result.tagSets?.map((t) => [t.line, t.tags, t.newTags])).toEqual([[1, ["2.0"], ["2.0"]]]);
+  }, TIMEOUT);
+
   it("fans a large run out: runs only the seed, leaves the shards to the matrix and the result to the merge", async () => {
     await writeFile(join(work, "large.yml"), config(sharded.host).replace("namespace: mirror", "namespace: large"));
     const out = await fanOut("large.yml", "large", ["--shards", "3"]);
