@@ -156,8 +156,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   });
 
   if (copies.length > 0) {
-
-    // 2. Learn where blobs already live on each target from manifests the target holds now.
+    // The skopeo copier's path. 2. Learn where blobs already live on each target from manifests the target holds now.
     //    Only done when something must be copied, so a no-op run stays HEAD-only.
     await learnTargetBlobs(tasks, resolutions, registries, ledgerFor, log);
 
