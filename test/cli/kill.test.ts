@@ -137,6 +137,13 @@ describe.each([
     await until("blobs landing in the target and the stalled GET", () => uploadedBlobs(target.accessLog()).length >= 3 && proxy.count("stall") >= 1, 90_000);
     first.child.kill("SIGKILL");
     await first.exited;
+    // A request the killed run had fully sent may still be answered (a blob PUT completing):
+    // wait until the target's log stops growing, so it counts as the killed run's.
+    let seen = -1;
+    for (let i = 0; i < 40 && seen !== (await target.settledAccessLog()).length; i++) {
+      seen = (await target.settledAccessLog()).length;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     landed = new Set(uploadedBlobs(await target.settledAccessLog()).map((u) => u.digest));
     expect(landed.size).toBeGreaterThanOrEqual(3);
     before = (await target.settledAccessLog()).length;
