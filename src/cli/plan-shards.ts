@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { SHARDING_LIMITS } from "../domain/config.js";
 import { oneLine } from "../engine/redact.js";
 import { type Plan, writePlan } from "../engine/plan-file.js";
+import { PlatformCache, platformCacheDir } from "../engine/platform-cache.js";
 import { makeShardPlan } from "../engine/shard-plan.js";
 import { humanBytes } from "../engine/summary.js";
 import { type CliIo, EXIT, UsageError, writeLine } from "./args.js";
@@ -53,8 +54,10 @@ export async function planForShards(
   const { analysis, tasks, registries } = prepared;
   const sharding = analysis.config.sharding;
   const released = onInterrupt(() => registries.disposeNow());
+  const platforms = await PlatformCache.open(platformCacheDir(env));
   try {
     const plan = await makeShardPlan({
+      platforms,
       tasks,
       registries,
       request,
@@ -71,6 +74,7 @@ export async function planForShards(
     return (await then?.(prepared, plan)) ?? EXIT.ok;
   } finally {
     released();
+    await platforms.save();
     await registries.dispose();
   }
 }

@@ -7,6 +7,7 @@ import { canonical } from "../domain/reference.js";
 import { formatPlatform } from "../domain/platform.js";
 import { readSourceTree } from "./copy/source-tree.js";
 import { blobsOfManifests, type Plan, PLAN_VERSION, type PlannedManifest, plannedManifest, type PlannedTask } from "./plan-file.js";
+import type { PlatformCache } from "./platform-cache.js";
 import type { Progress } from "./progress.js";
 import { redact } from "./redact.js";
 import type { Registries } from "./registries.js";
@@ -28,6 +29,8 @@ export interface ShardPlanOptions {
   maxShards: number;
   retries?: number;
   retryBaseMs?: number;
+  /** Platform manifests of source indexes read in earlier runs: a no-op platform entry then reads no source manifest. */
+  platforms?: PlatformCache;
   log?: (fields: Record<string, unknown>, message: string) => void;
 }
 
@@ -52,6 +55,7 @@ export async function makeShardPlan(options: ShardPlanOptions): Promise<Plan> {
     ...(options.force ? { force: true } : {}),
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
     ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+    ...(options.platforms ? { platforms: options.platforms } : {}),
     log,
   });
   const resolutions = dryRun.map((line) => line.resolution);

@@ -178,10 +178,10 @@ describe("mirror.yml plan -> matrix -> merge", () => {
     ]);
     const run = step("merge", (s) => s.run?.includes("mirrorbot merge") === true);
     expect(run.run).toBe('shopt -s nullglob\nnpx mirrorbot merge --plan plan.json --out result.json --summary "$GITHUB_STEP_SUMMARY" parts/result-*.json\n');
-    // The one notification comes from here: the same webhooks as a single run's.
-    const hooks = (env: Record<string, string> = {}) => Object.fromEntries(Object.entries(env).filter(([k]) => k.endsWith("_WEBHOOK")));
+    // The one notification comes from here: the same webhooks (and robot signing secrets) as a single run's.
+    const hooks = (env: Record<string, string> = {}) => Object.fromEntries(Object.entries(env).filter(([k]) => k.endsWith("_WEBHOOK") || k.endsWith("_SECRET")));
     expect(run.env).toEqual(hooks(syncStep().env));
-    expect(Object.keys(run.env ?? {})).toHaveLength(5);
+    expect(Object.keys(run.env ?? {})).toHaveLength(7);
     const upload = step("merge", (s) => s.uses === "actions/upload-artifact@v4");
     expect(upload.if).toBe("always()");
     expect(upload.with).toEqual({ name: "mirror-result", path: "result.json", "if-no-files-found": "warn" });
