@@ -138,10 +138,15 @@ export function reportDiagnostics(analysis: Analysis, io: CliIo): boolean {
 export function summaryLine(analysis: Analysis): string {
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   const images = new Set(analysis.rows.map((r) => r.entry.line)).size;
+  // A tag set's names are known only once its repository's tags are listed (`mirrorbot plan`).
+  const sets = new Set(analysis.tagSets.map((e) => e.line)).size;
   const warnings = analysis.diagnostics.length;
   const warned = warnings > 0 ? `, ${plural(warnings, "warning")}` : "";
-  if (images === 0) return `${analysis.file}: ok, no images yet: add one per line, e.g. nginx:1.26${warned}`;
-  return `${analysis.file}: ok, ${plural(images, "image")} to ${plural(analysis.config.targets.length, "target")} (${plural(analysis.rows.length, "name")})${warned}`;
+  if (images === 0 && sets === 0) return `${analysis.file}: ok, no images yet: add one per line, e.g. nginx:1.26${warned}`;
+  const withSets = sets > 0 ? `${images > 0 ? " and " : ""}${plural(sets, "tag set")}` : "";
+  const imagePart = images > 0 ? plural(images, "image") : "";
+  const names = images > 0 ? ` (${plural(analysis.rows.length, "name")}${sets > 0 ? " before tag sets expand" : ""})` : "";
+  return `${analysis.file}: ok, ${imagePart}${withSets} to ${plural(analysis.config.targets.length, "target")}${names}${warned}`;
 }
 
 /** Run `mirrorbot check` with the arguments after "check". */

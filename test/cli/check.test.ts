@@ -46,7 +46,7 @@ describe("mirrorbot check", () => {
 
   it("checks tag sets offline: valid ones pass, a bad clause, a tagged rename or a denied source is FILE:LINE:COL", async () => {
     const ok = await workdir({ "images.txt": "nginx:{semver >=1.26 <1.28, !*-alpine, latest 3}\n--platform=linux/arm64 ghcr.io/a/b:{v*} => tools/b\n" });
-    expect(await runIn(ok, [])).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await runIn(ok, [])).toEqual({ code: 0, stdout: "images.txt: ok, 2 tag sets to 1 target\n", stderr: "" });
     const bad = await workdir({
       ".github/mirrorbot.yml": "policy:\n  deny: [docker.io/evil/*]\n",
       "images.txt": "nginx:{semver ^1.26, latest three}\ngitea/gitea:{*} => tools/gitea:1\nevil/x:{*}\n",

@@ -51,6 +51,7 @@ describe("mirrorbot init", () => {
     expect(config.targets).toEqual([
       {
         name: "harbor",
+        copier: "native",
         registry: registry.host,
         namespace: "library",
         naming: { style: "nested", separator: "_", includeSourceRegistry: false, lowercase: false, platformTag: "suffix" },

@@ -219,6 +219,18 @@ describe("mirrorbot sync through faults", () => {
     expect(p.events.length).toBeLessThanOrEqual(4);
   }, TIMEOUT);
 
+  for (const copier of ["native", "skopeo"] as const) {
+    it(`a login the target lets read but refuses to write gets the credentials hint (${copier} copier)`, async () => {
+      // A pull-only robot account: every HEAD passes, every upload answers 401.
+      const t = await target();
+      const p = await proxy(t, [{ kinds: ["upload-post"], fault: { kind: "status", status: 401, code: "UNAUTHORIZED", message: "authentication required" } }]);
+      const victim = images.find((i) => i.repo === "team/app")!;
+      const out = await mirror({ work: work.dir, targetHost: p.host, sources: [{ host: source.host }], lines: [`${source.host}/${victim.repo}:${victim.tag}`], args: ["--copier", copier] });
+      expect(out.code).toBe(1);
+      expect(out.result?.tasks.map((x) => x.error)).toEqual([`authentication failed for ${p.host} (check TARGET_USER/TARGET_PASSWORD)`]);
+    }, TIMEOUT);
+  }
+
   it("a permanent 401 on one source repository fails that task fast with a specific message; the others finish", async () => {
     const t = await target();
     const victim = images.find((i) => i.repo === "library/redis")!;

@@ -92,7 +92,7 @@ export interface StepSpec {
   readonly apiUrl: string;
   readonly eventName: string;
   readonly payload: unknown;
-  /** Values of `${{ ... }}` expressions in the step's env besides `github.token`, e.g. `needs.mirror.result`. */
+  /** Values of `${{ ... }}` expressions in the step's env besides `github.token`, by their whole text, e.g. `needs.mirror.result`. */
   readonly expressions?: Record<string, string>;
   readonly runId?: number;
   readonly workflowRef?: string;
@@ -116,7 +116,7 @@ export async function runJobStep(spec: StepSpec): Promise<StepRun> {
   const stepEnv = Object.fromEntries(
     Object.entries(step.env ?? {}).map(([k, v]) => [
       k,
-      String(v).replace(/\$\{\{\s*([\w.-]+)\s*\}\}/g, (_, expr: string) => {
+      String(v).replace(/\$\{\{\s*(.+?)\s*\}\}/g, (_, expr: string) => {
         if (!(expr in values)) throw new Error(`no value for \${{ ${expr} }} in the test`);
         return values[expr]!;
       }),
