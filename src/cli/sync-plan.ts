@@ -8,7 +8,7 @@
  * only; `mirrorbot merge` combines the parts, and sends the one summary and notification.
  */
 import { dirname, join, resolve } from "node:path";
-import { ConfigError, type Copier, loadConfig, type Config } from "../domain/config.js";
+import { ConfigError, loadConfig, type Config } from "../domain/config.js";
 import { cleanLeftovers } from "../engine/leftovers.js";
 import { mergeResults, type PartResult } from "../engine/merge.js";
 import { notify } from "../engine/notify.js";
@@ -23,21 +23,13 @@ import { renderSummary } from "../engine/summary.js";
 import { type CliIo, EXIT, UsageError, writeLine } from "./args.js";
 import { onInterrupt } from "./interrupt.js";
 import { planForShards, type ShardPlanArgs } from "./plan-shards.js";
-import { openRegistries, stopper, syncPrepared } from "./sync.js";
+import { openRegistries, type RunFlags, stopper, syncPrepared } from "./sync.js";
 
 /** What `sync --plan` was asked. */
-export interface PlanRunOptions {
+export interface PlanRunOptions extends RunFlags {
   plan: string;
   shard: string | undefined;
   config: string | undefined;
-  result: string | undefined;
-  summary: string | undefined;
-  concurrency: number | "auto" | undefined;
-  retries: number | undefined;
-  /** Seconds; undefined: the config's. */
-  stallTimeout: number | undefined;
-  attemptTimeout: number | undefined;
-  copier: Copier | undefined;
 }
 
 /** Parse `--shard`: "seed" or a shard number. */

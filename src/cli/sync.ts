@@ -150,17 +150,22 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
   });
 }
 
-/** How `syncPrepared` runs: the flags of `mirrorbot sync`, and a plan's decisions when one was made. */
-export interface SyncRunOptions {
-  force: boolean;
-  dryRun: boolean;
+/** The flags every way of running a sync shares (`sync`, `sync --plan`, `sync --fan-out`). */
+export interface RunFlags {
   result: string | undefined;
   summary: string | undefined;
   concurrency: number | "auto" | undefined;
   retries: number | undefined;
+  /** Seconds; undefined: the config's. */
   stallTimeout: number | undefined;
   attemptTimeout: number | undefined;
   copier: Copier | undefined;
+}
+
+/** How `syncPrepared` runs: the flags of `mirrorbot sync`, and a plan's decisions when one was made. */
+export interface SyncRunOptions extends RunFlags {
+  force: boolean;
+  dryRun: boolean;
   /** Decisions and manifests a plan already read, by task id (a one-shard `--fan-out`): not resolved or read again. */
   planned?: RunOptions["planned"];
 }
