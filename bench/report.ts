@@ -164,6 +164,14 @@ const TARGETS: ReadonlyArray<{ scenario: string; target: string; check: Check }>
     },
   },
   {
+    scenario: "cold-s200-loopback",
+    target: "mirrorbot <= skopeo sync",
+    check: (s, mb) => {
+      const sync = wall(s, "skopeo-sync");
+      return { pass: mb.wallMs.median <= sync, detail: `${formatMs(mb.wallMs.median)} vs ${formatMs(sync)} (${ratio(sync, mb.wallMs.median).toFixed(2)}x)` };
+    },
+  },
+  {
     scenario: "noop-loopback",
     target: "mirrorbot <= 10 ms per entry",
     check: (s, mb) => {

@@ -30,6 +30,7 @@ export interface ScenarioDef {
 export const SCENARIOS: readonly ScenarioDef[] = [
   { id: "cold-loopback", title: "cold S20, loopback", kind: "cold", network: "loopback", set: "S20", initial: null },
   { id: "cold-wan", title: "cold S20, WAN", kind: "cold", network: "wan", set: "S20", initial: null },
+  { id: "cold-s200-loopback", title: "cold S200, loopback", kind: "cold", network: "loopback", set: "S200", initial: null },
   { id: "noop-loopback", title: "no-op S200, loopback", kind: "noop", network: "loopback", set: "S200", initial: "S200" },
   { id: "noop-wan", title: "no-op S200, WAN", kind: "noop", network: "wan", set: "S200", initial: "S200" },
   { id: "incremental-loopback", title: "incremental S20 -> S23, loopback", kind: "incremental", network: "loopback", set: "S23", initial: "S20" },
