@@ -37,7 +37,7 @@ export async function planForShards(
    * Called with the prepared sync and the written plan while the registries are still open;
    * its exit code, when not null, is the command's (a one-shard `--fan-out` syncs right here).
    */
-  then?: (prepared: PreparedSync, plan: Plan) => Promise<number | null>,
+  then?: (prepared: PreparedSync, plan: Plan, platforms: PlatformCache) => Promise<number | null>,
 ): Promise<number> {
   if (args.out === undefined || args.out === "") throw new UsageError("planning for shards needs --out PATH for the plan");
   const shards = args.shards === undefined || args.shards === "auto" ? args.shards : boundedInt(args.shards, "--shards", SHARDING_LIMITS.shards)!;
@@ -71,7 +71,7 @@ export async function planForShards(
     await writePlan(resolve(io.cwd, args.out), plan);
     if (args.githubOutput) await writeOutputs(resolve(io.cwd, args.githubOutput), plan, sharding.maxParallel);
     for (const line of describePlan(plan)) writeLine(io.stdout, line);
-    return (await then?.(prepared, plan)) ?? EXIT.ok;
+    return (await then?.(prepared, plan, platforms)) ?? EXIT.ok;
   } finally {
     released();
     await platforms.save();

@@ -23,7 +23,7 @@ import { renderSummary } from "../engine/summary.js";
 import { type CliIo, EXIT, UsageError, writeLine } from "./args.js";
 import { onInterrupt } from "./interrupt.js";
 import { planForShards, type ShardPlanArgs } from "./plan-shards.js";
-import { openRegistries, type RunFlags, stopper, syncPrepared } from "./sync.js";
+import { openRegistries, type RunFlags, stopper, syncPrepared, usesSkopeo } from "./sync.js";
 
 /** What `sync --plan` was asked. */
 export interface PlanRunOptions extends RunFlags {
@@ -88,7 +88,7 @@ async function runPart(plan: Plan, part: PlanPart, config: Config, options: Plan
   if (input.tasks.length === 0) return buildResult([], { request: plan.request, startedAt, finishedAt: new Date() });
   // A shard's webhooks stay quiet: the merge reports the whole run once.
   const stop = options.shard === undefined ? stopper(config, false, io, env) : async () => EXIT.usage;
-  const skopeo = options.copier !== undefined ? options.copier === "skopeo" : input.tasks.some((t) => t.target.copier === "skopeo");
+  const skopeo = usesSkopeo(options.copier, input.tasks.map((t) => t.target));
   const registries = await openRegistries("sync", config, input.tasks.map((t) => t.source.domain), io, env, stop, skopeo, options.config);
   if (typeof registries === "number") return registries;
   const released = onInterrupt(() => registries.disposeNow());
@@ -131,12 +131,12 @@ export async function fanOut(
   // manifests it read (nothing is resolved or read twice), so tag sets, new tags and
   // suggestions reach result.json and the step summary as in any single run.
   let syncedHere = false;
-  const planned = await planForShards(plan, io, env, async (prepared, made) => {
+  const planned = await planForShards(plan, io, env, async (prepared, made, platforms) => {
     if (made.shards.length > 1) return null;
     syncedHere = true;
     const all = made.tasks.map((t) => t.id);
     const { planned: decisions } = engineInput(made, all, prepared.analysis.config, { kind: "seed" });
-    return syncPrepared(prepared, { force: made.force, dryRun: false, ...run, planned: decisions }, io, env);
+    return syncPrepared(prepared, { force: made.force, dryRun: false, ...run, planned: decisions, platforms }, io, env);
   });
   const planFile = resolve(io.cwd, plan.out);
   const shards = (await readPlan(planFile)).shards.length;

@@ -168,6 +168,8 @@ export interface SyncRunOptions extends RunFlags {
   dryRun: boolean;
   /** Decisions and manifests a plan already read, by task id (a one-shard `--fan-out`): not resolved or read again. */
   planned?: RunOptions["planned"];
+  /** The plan's platform cache, already open (a one-shard `--fan-out`): its owner saves it. */
+  platforms?: PlatformCache;
 }
 
 /**
@@ -182,7 +184,8 @@ export async function syncPrepared(prepared: PreparedSync, options: SyncRunOptio
   const leftovers = cleanLeftovers();
   if (leftovers.killed.length > 0) writeLine(io.stderr, `stopped ${leftovers.killed.length} skopeo process(es) left running by an earlier run that was killed`);
   const released = onInterrupt(() => registries.disposeNow());
-  const platforms = await PlatformCache.open(platformCacheDir(env));
+  // One cache per process: two opened side by side would each save over the other's entries.
+  const platforms = options.platforms ?? (await PlatformCache.open(platformCacheDir(env)));
   const startedAt = new Date();
   try {
     // Listed before anything is copied: afterwards every tag would be in the target.
@@ -218,7 +221,7 @@ export async function syncPrepared(prepared: PreparedSync, options: SyncRunOptio
     return result.summary.failed > 0 || tagSetFailed ? EXIT.findings : EXIT.ok;
   } finally {
     released();
-    await platforms.save();
+    if (!options.platforms) await platforms.save();
     await registries.dispose();
   }
 }
@@ -279,8 +282,8 @@ export async function prepareSync(
     return EXIT.ok;
   }
   const sources = [...selected.rows.map((r) => r.entry.source.domain), ...selected.tagSets.map((e) => e.source.domain)];
-  // A tag set's rows go to every target, so whether skopeo runs is decided from the targets.
-  const skopeo = options.copier !== undefined ? options.copier === "skopeo" : selected.tagSets.length > 0 ? analysis.config.targets.some((t) => t.copier === "skopeo") : selected.rows.some((r) => r.target.copier === "skopeo");
+  // A tag set's rows go to every target, so then every target counts.
+  const skopeo = usesSkopeo(options.copier, selected.tagSets.length > 0 ? analysis.config.targets : selected.rows.map((r) => r.target));
   const registries = await openRegistries(command, analysis.config, sources, io, env, stop, skopeo, options.config);
   if (typeof registries === "number") return registries;
 
@@ -303,6 +306,11 @@ export async function prepareSync(
     return tagSetFailed ? EXIT.findings : EXIT.ok;
   }
   return { analysis, tasks, registries, stop, file: selected.file, expanded, lineOf, lister, tagSetFailed };
+}
+
+/** Whether skopeo will run: `--copier` for every target, else any of `targets` with `copier: skopeo`. */
+export function usesSkopeo(copier: Copier | undefined, targets: ReadonlyArray<{ copier?: Copier | undefined }>): boolean {
+  return copier !== undefined ? copier === "skopeo" : targets.some((t) => t.copier === "skopeo");
 }
 
 /**

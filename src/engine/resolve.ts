@@ -97,8 +97,7 @@ function credentialsHint(side: "source" | "target", task: SyncTask, registries: 
  */
 export function explainCopyFailure(error: unknown, task: SyncTask, registries: Registries): string {
   if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) return explain(error, "target", task, registries);
-  const message = error instanceof Error ? error.message : String(error);
-  return message;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** A RegistryError in words a person can act on. */
