@@ -52,8 +52,9 @@ Options:
                        nginx:1.26, or a line number of FILE
       --force          copy even when the target is up to date
       --dry-run        show what would be copied or skipped; change nothing
-      --concurrency N  copies in flight at once, or "auto": 4 for a near source,
-                       8 for a far one [engine.concurrency, auto]
+      --concurrency N  blob transfers at once, or "auto": 8 (with copier skopeo:
+                       copies, 4 for a near source, 8 for a far one)
+                       [engine.concurrency, auto]
       --retries N      extra attempts for transient failures, per request, blob
                        and copy [engine.retries, 3]
       --stall-timeout S  seconds without a byte moving before a request is cut

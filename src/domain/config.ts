@@ -283,7 +283,7 @@ const engineSchema = z
         error: (iss) => `expected "auto" or a whole number from ${ENGINE_LIMITS.concurrency.min} to ${ENGINE_LIMITS.concurrency.max}, got ${kindOf(iss.input)}`,
       })
       .default("auto")
-      .describe('copies in flight at once; "auto": 4 when the source registry answers within 50 ms, 8 when it is farther away (latency-bound copies overlap better)'),
+      .describe('transfers in flight at once: blobs over all images for the native copier ("auto": 8); copies for copier: skopeo ("auto": 4 when the source registry answers within 50 ms, 8 when it is farther away)'),
     retries: z.int().min(ENGINE_LIMITS.retries.min).max(ENGINE_LIMITS.retries.max).default(3).describe("retries after a transient failure: of each request, each blob and each copy"),
     stallTimeout: z
       .int()

@@ -247,6 +247,8 @@ export class RegistryClient {
   private quota: RegistryError | null = null;
   private readonly tokens = new Map<string, { token: string; expires: number }>();
   private readonly pendingTokens = new Map<string, Promise<string>>();
+  /** Set once the registry answered a mount of a repository's blob into itself with an error. */
+  private selfMountRefused = false;
 
   constructor(opts: RegistryClientOptions) {
     this.registry = opts.registry;
@@ -288,6 +290,36 @@ export class RegistryClient {
   /** Open an upload session; resolves to its absolute `Location`. */
   async startUpload(repo: string): Promise<string> {
     const res = await this.call({ kind: "uploadStart", method: "POST", path: `/v2/${repo}/blobs/uploads/`, scopes: [`repository:${repo}:pull,push`], ok: [202] });
+    return this.uploadLocation(res, repo);
+  }
+
+  /**
+   * Open an upload session for `digest` that first asks `repo` itself for the blob: a mount
+   * from `repo` into `repo`. "present" when the repository holds it already (distribution
+   * answers 201: a killed run left it there untagged), else the session to upload it with
+   * (202). One request where a HEAD and then a POST would be two. A registry that refuses
+   * the question (an error other than auth) is asked plainly from then on.
+   * @example await client.openUploadFor("mirror/nginx", "sha256:…") // "present" or "http://…/uploads/<uuid>?_state=…"
+   */
+  async openUploadFor(repo: string, digest: string): Promise<"present" | string> {
+    if (this.selfMountRefused) return this.startUpload(repo);
+    const query = new URLSearchParams({ mount: digest, from: repo });
+    let res: HttpResponse;
+    try {
+      res = await this.call({ kind: "uploadStart", method: "POST", path: `/v2/${repo}/blobs/uploads/?${query}`, scopes: [`repository:${repo}:pull,push`], ok: [201, 202] });
+    } catch (error) {
+      if (!(error instanceof RegistryError) || error.transient || error.status === null || error.status === 401 || error.status === 403) throw error;
+      this.selfMountRefused = true;
+      return this.startUpload(repo);
+    }
+    if (res.status === 201) {
+      res.discard();
+      return "present";
+    }
+    return this.uploadLocation(res, repo);
+  }
+
+  private uploadLocation(res: HttpResponse, repo: string): string {
     res.discard();
     const location = res.headers.get("location");
     if (!location) throw new RegistryError(`${this.registry} opened an upload for ${repo} without a Location`, this.registry, res.status, "BLOB_UPLOAD_INVALID", true);

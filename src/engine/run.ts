@@ -120,12 +120,13 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   const ledgerFor = (registry: string) => ledgers.get(registry) ?? ledgers.set(registry, new BlobLedger()).get(registry)!;
   for (const known of options.knownBlobs ?? []) ledgerFor(known.registry).record(known.digest, known.repo);
   const copierOf = (task: SyncTask): Copier => options.copier ?? task.target.copier ?? "native";
-  // 4 near, 8 far: decided when the first copy starts, once a source has answered.
-  let blobLimit: number | undefined;
+  let resolveDone = () => {};
+  const resolved = new Promise<void>((done) => (resolveDone = done));
   const native = new NativeCopier({
+    resolved,
     registries,
     ledgerFor,
-    blobLimit: () => (blobLimit ??= copyConcurrency(options.concurrency ?? "auto", sourceRoundTripMs(tasks, registries))),
+    blobLimit: () => blobTransfers(options.concurrency ?? "auto"),
     retries: options.retries ?? 3,
     retryBaseMs: options.retryBaseMs ?? 1000,
     attemptTimeoutMs: options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
@@ -137,7 +138,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   const images = limiter(IMAGES_IN_FLIGHT);
   const nativeCopies: Array<Promise<void>> = [];
   const ticker = transferTicker(native, progress, options.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
-  const resolutions = await mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
+  const resolving = mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
     startedAt.set(task.id, Date.now());
     progress.start({ source: canonical(task.source), target: task.targetReference });
     const planned = options.planned?.get(task.id);
@@ -164,6 +165,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     }
     return resolution;
   });
+  const resolutions = await resolving.finally(resolveDone);
 
   if (options.dryRun) {
     ticker.stop();
@@ -238,12 +240,6 @@ function configureRequests(tasks: SyncTask[], registries: Registries, options: R
       onRetry: (error, attempt, delayMs) => log({ registry: host, status: error.status ?? "-", code: error.code ?? "-", attempt, delayMs }, "retrying request"),
     });
   }
-}
-
-/** The farthest source's quickest answer so far: its copies are the ones that wait on round trips. */
-function sourceRoundTripMs(tasks: SyncTask[], registries: Registries): number {
-  const sources = new Set(tasks.map((t) => t.source.domain));
-  return Math.max(0, ...[...sources].map((s) => registries.get(s).client.fastestResponseMs).filter(Number.isFinite));
 }
 
 /** Run at most `limit` of the functions given at once, in call order. */
@@ -486,6 +482,15 @@ async function schedule(jobs: CopyJob[], limit: number, run: (job: CopyJob) => P
 export function copyConcurrency(setting: number | "auto", sourceRoundTripMs: number): number {
   if (setting !== "auto") return setting;
   return sourceRoundTripMs > FAR_SOURCE_MS ? 8 : 4;
+}
+
+/**
+ * Blob transfers in flight for the native copier, over all images. "auto" is 8, near or far:
+ * on loopback (cold S20, 6 interleaved runs on 2 cores) 8 took 3.13 s against 4's 3.22 s, the
+ * floor uploads 8 at a time, and on a long link 8 overlap round trips better.
+ */
+export function blobTransfers(setting: number | "auto"): number {
+  return setting === "auto" ? 8 : setting;
 }
 
 const FAR_SOURCE_MS = 50;

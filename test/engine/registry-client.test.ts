@@ -1,8 +1,11 @@
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiHost, MANIFEST_ACCEPT, parseChallenge, RegistryClient, RegistryError } from "../../src/engine/registry-client.js";
 import { countByKind } from "../harness/access-log.js";
 import { seedImages, type PlatformSpec, type SeededImage } from "../harness/oci-image.js";
+import { startFaultProxy } from "../harness/fault-proxy.js";
 import { freePort } from "../harness/ports.js";
 import { startRegistry, type RunningRegistry } from "../harness/registry.js";
 
@@ -176,6 +179,50 @@ describe("blobs", () => {
     const log = (await target.settledAccessLog()).slice(before);
     expect(countByKind(log)).toMatchObject({ mounts: 0, mountMisses: 1 });
     expect(log.filter((e) => e.method === "DELETE").map((e) => e.status)).toEqual([204]);
+  }, TIMEOUT);
+});
+
+describe("openUploadFor", () => {
+  it("says present, with one request and no session, when the repository holds the blob already", async () => {
+    const { target } = registries();
+    const client = new RegistryClient({ registry: target.host, tlsVerify: false, credentials: AUTH });
+    const layer = onTarget.manifests[0]?.layers[1]?.digest ?? "";
+    const before = target.accessLog().length;
+    expect(await client.openUploadFor("mirror/nginx", layer)).toBe("present");
+    const log = (await target.settledAccessLog()).slice(before);
+    // Besides the client's first contact (GET /v2/, which learns the auth scheme): one POST.
+    expect(log.filter((e) => e.path !== "/v2/").map((e) => [e.method, e.path, e.query, e.status])).toEqual([["POST", "/v2/mirror/nginx/blobs/uploads/", { mount: layer, from: "mirror/nginx" }, 201]]);
+  }, TIMEOUT);
+
+  it("opens the session the blob is then uploaded with when the repository does not hold it", async () => {
+    const { target } = registries();
+    const client = new RegistryClient({ registry: target.host, tlsVerify: false, credentials: AUTH });
+    const bytes = Buffer.from("a blob only this test uploads");
+    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const before = target.accessLog().length;
+    const location = await client.openUploadFor("fresh/app", digest);
+    expect(location).toMatch(new RegExp(`^${target.url}/v2/fresh/app/blobs/uploads/`));
+    await client.putUpload("fresh/app", location, digest, bytes.length, Readable.from([bytes]), 10_000);
+    expect(await client.headBlob("fresh/app", digest)).toBe(true);
+    const log = (await target.settledAccessLog()).slice(before);
+    expect(countByKind(log)).toMatchObject({ mountMisses: 1, uploadCompletions: 1 });
+    expect(log.filter((e) => e.method === "POST")).toHaveLength(1);
+  }, TIMEOUT);
+
+  it("asks plainly from then on when a registry refuses the mount question", async () => {
+    const { target } = registries();
+    // A registry that does not take mount parameters: 400 to any POST that carries one.
+    const proxy = await startFaultProxy(target, [{ kinds: ["upload-post"], where: (r) => r.url.includes("mount="), fault: { kind: "status", status: 400, code: "UNSUPPORTED" } }]);
+    try {
+      const client = new RegistryClient({ registry: proxy.host, tlsVerify: false, credentials: AUTH });
+      const layer = onTarget.manifests[0]?.layers[1]?.digest ?? "";
+      expect(await client.openUploadFor("mirror/nginx", layer)).toMatch(/\/v2\/mirror\/nginx\/blobs\/uploads\//);
+      expect(await client.openUploadFor("mirror/nginx", layer)).toMatch(/\/v2\/mirror\/nginx\/blobs\/uploads\//);
+      const posts = proxy.requests.filter((r) => r.kind === "upload-post").map((r) => r.url.includes("mount="));
+      expect(posts).toEqual([true, false, false]);
+    } finally {
+      await proxy.close();
+    }
   }, TIMEOUT);
 });
 

@@ -175,14 +175,20 @@ describe("mirrorbot sync", () => {
     const nginx = result.tasks.find((t) => t.source === `${source.host}/library/nginx:1.26`)!;
     expect(nginx).toMatchObject({ line: 1, status: "copied", target: `${target.host}/mirror/library_nginx:1.26`, platform: null, sourceDigest: images[0]!.digest, targetDigest: images[0]!.digest, error: null });
 
-    // Every request was mirrorbot's own. Each blob was asked for once in each repository that
-    // needs it (a killed earlier run may have left it there untagged), and no tag was listed:
-    // a full sync has no other repositories to ask.
+    // Every request was mirrorbot's own, and no tag was listed: a full sync has no other
+    // repositories to ask. Each blob took one request in each repository that needs it, and
+    // no HEAD: a mount from a repository that has it, or, for its first upload, the POST that
+    // opens the upload asking the repository itself (a killed earlier run may have left it
+    // there untagged), which distribution answers 202 with the session.
     const ours = out.targetLog.filter((e) => e.userAgent === "mirrorbot");
     expect(ours).toHaveLength(out.targetLog.length);
     expect(ours.filter((e) => e.path.endsWith("/tags/list"))).toEqual([]);
-    const heads = ours.filter((e) => e.method === "HEAD" && e.path.includes("/blobs/")).map((e) => e.path).sort();
-    expect(heads).toEqual(images.flatMap((img) => img.blobs.map((b) => `/v2/${mirrored(img).split(":")[0]}/blobs/${b.digest}`)).sort());
+    expect(ours.filter((e) => e.method === "HEAD" && e.path.includes("/blobs/"))).toEqual([]);
+    const posts = ours.filter((e) => e.method === "POST").map((e) => `${e.path} ${e.query.mount ?? "no mount"}`).sort();
+    expect(posts).toEqual(images.flatMap((img) => img.blobs.map((b) => `/v2/${mirrored(img).split(":")[0]}/blobs/uploads/ ${b.digest}`)).sort());
+    const asked = ours.filter((e) => e.method === "POST" && e.path === `/v2/${e.query.from}/blobs/uploads/`);
+    expect(asked.map((e) => e.status)).toEqual(asked.map(() => 202));
+    expect(asked).toHaveLength(new Set(images.flatMap((img) => img.blobs.map((b) => b.digest))).size);
   }, TIMEOUT);
 
   it("skips everything on a second run and sends no write to the target", async () => {

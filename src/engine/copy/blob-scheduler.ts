@@ -32,7 +32,7 @@ export interface BlobMove {
   target: ReuseContext;
   targetRepo: string;
   blob: BlobRef;
-  /** Whether the target repository may hold blobs already (false for a repository this run created). */
+  /** Whether the target repository may hold blobs already (false for a repository this run created): its peers and itself are asked. */
   probe: boolean;
 }
 
@@ -43,7 +43,7 @@ export type BlobOutcome = "present" | "mounted" | "uploaded";
 const MAX_WAITS = 3;
 
 export class BlobScheduler {
-  private readonly uploads = new Map<string, Promise<void>>();
+  private readonly uploads = new Map<string, Promise<"present" | "uploaded">>();
   private active = 0;
   private readonly queue: Array<() => void> = [];
 
@@ -64,22 +64,22 @@ export class BlobScheduler {
       const upload = this.upload(move);
       this.uploads.set(key, upload);
       try {
-        await upload;
+        return await upload;
       } finally {
         if (this.uploads.get(key) === upload) this.uploads.delete(key);
       }
-      return "uploaded";
     }
   }
 
-  private async upload(move: BlobMove): Promise<void> {
+  private async upload(move: BlobMove): Promise<"present" | "uploaded"> {
     await this.acquire();
     try {
-      await withRetry(
+      const outcome = await withRetry(
         () =>
           putBlob(move.source, move.sourceRepo, move.target.client, move.targetRepo, move.blob, {
             timeoutMs: this.options.attemptTimeoutMs,
             resumes: this.options.retries + 2,
+            askRepository: move.probe,
             ...(this.options.onBytes ? { onBytes: this.options.onBytes } : {}),
             onResume: (offset, error) => this.options.onResume?.(move.blob, offset, error),
           }),
@@ -92,6 +92,7 @@ export class BlobScheduler {
       );
       // Recorded here, not when the image finishes: a later failure of the image does not undo it.
       move.target.ledger.record(move.blob.digest, move.targetRepo);
+      return outcome;
     } finally {
       this.release();
     }

@@ -36,6 +36,11 @@ export interface NativeCopierOptions {
    * (blob HEADs) for blobs it would otherwise upload, so a shared base layer never crosses again.
    */
   peers?: RepositoryRef[];
+  /**
+   * Settles when every task of the run is resolved: a target tag found later may name a
+   * repository that holds a blob a copy that already started is about to upload.
+   */
+  resolved?: Promise<unknown>;
   log: (fields: Record<string, unknown>, message: string) => void;
   describe: (error: unknown) => string;
 }
@@ -51,6 +56,13 @@ export interface NativeCopyOutcome {
   error: string | null;
 }
 
+/**
+ * How long an upload of a blob no repository is known to hold waits for the rest of the run
+ * to resolve. Copies start before every entry is resolved, and a target tag that answers a
+ * little later may hold the blob (a shared base layer): waiting a moment saves its bytes. The
+ * wait is bounded so a stalled HEAD elsewhere never holds the copies up for long.
+ */
+const RESOLVE_GRACE_MS = 1000;
 /** Peer repositories asked for one blob before it is uploaded. */
 const MAX_PEERS = 32;
 const PEER_PARALLEL = 8;
@@ -171,6 +183,7 @@ export class NativeCopier {
 
   /** Learn what the run's target manifests hold, then ask peer repositories, until one holds `digest`. */
   private async probePeers(registry: string, digest: string, into: string): Promise<void> {
+    if (this.options.resolved) await settledWithin(this.options.resolved, RESOLVE_GRACE_MS);
     await Promise.all(this.learning);
     const ledger = this.options.ledgerFor(registry);
     if (ledger.sourceFor(digest, into) !== undefined) return;
@@ -228,6 +241,13 @@ export class NativeCopier {
     }
     return this.options.describe(error);
   }
+}
+
+/** Wait for `promise` to settle, at most `ms`. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise((done) => (timer = setTimeout(done, ms)))]);
+  clearTimeout(timer);
 }
 
 /** How many leading path segments two repository names share. */

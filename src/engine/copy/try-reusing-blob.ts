@@ -1,8 +1,10 @@
 /**
- * TryReusingBlob: make a blob present in a target repository without moving its bytes: it may
- * be there already (a HEAD in that repository: a run killed after uploading but before tagging
- * left blobs in a repository no tag lists), or the registry can mount it from another
- * repository the ledger or a peer probe knows of.
+ * TryReusingBlob: make a blob present in a target repository without moving its bytes: the
+ * ledger knows the repository holds it, or the registry can mount it from another repository
+ * the ledger or a peer probe knows of. Whether the repository itself holds it already (a run
+ * killed after uploading but before tagging left blobs no tag lists) is asked by PutBlob when
+ * it opens the upload (./put-blob.ts): that costs no request of its own, where a HEAD here
+ * would cost one for every blob of a cold run.
  */
 import type { BlobLedger } from "../blob-ledger.js";
 import type { RegistryClient } from "../registry-client.js";
@@ -25,17 +27,11 @@ const MOUNT_ATTEMPTS = 3;
 
 /**
  * "present" or "mounted" when `repo` now holds the blob, "missing" when it must be uploaded.
- * `probe` false skips the questions already asked for this blob (after waiting on another upload).
+ * `probe` false skips the peer questions already asked for this blob (after waiting on another upload).
  */
 export async function tryReusingBlob(ctx: ReuseContext, repo: string, blob: BlobRef, probe: boolean): Promise<"present" | "mounted" | "missing"> {
   const { ledger, client } = ctx;
   if (ledger.has(blob.digest, repo)) return "present";
-  if (probe) {
-    if (await client.headBlob(repo, blob.digest)) {
-      ledger.record(blob.digest, repo);
-      return "present";
-    }
-  }
   if (probe && ledger.sourceFor(blob.digest, repo) === undefined) await ctx.probePeers(blob.digest, repo);
   for (let attempt = 0; attempt < MOUNT_ATTEMPTS; attempt++) {
     const from = ledger.sourceFor(blob.digest, repo);
