@@ -35,7 +35,6 @@ import { type ExpandedPlan, expandPlan, markTagSetTasks, newTargetTags, tagListe
 import { type Analysis, analyzeOrExit, reportDiagnostics } from "./check.js";
 import { type CliIo, EXIT, parseCommandArgs, resolveIo, UsageError, withUsage, writeLine } from "./args.js";
 import { onInterrupt } from "./interrupt.js";
-import { fanOut, runPlan } from "./sync-plan.js";
 
 export const usage = `Usage: mirrorbot sync [FILE] [options]
 
@@ -127,11 +126,14 @@ export async function run(argv: string[], ioArg: Partial<CliIo> = {}, env: NodeJ
     if (values.plan !== undefined) {
       if (positionals.length > 0 || (values.only ?? []).length > 0) throw new UsageError("--plan runs the tasks of the plan: give no FILE and no --only");
       if (values.force || values["dry-run"]) throw new UsageError(`--${values.force ? "force" : "dry-run"} cannot be combined with --plan: give it to "mirrorbot plan --shards"`);
+      // Loaded only for plans: a plain sync does not pay for the sharding modules at start.
+      const { runPlan } = await import("./sync-plan.js");
       return runPlan({ plan: values.plan, shard: values.shard, config: values.config, result: values.result, summary: values.summary, concurrency, retries, stallTimeout, attemptTimeout, copier }, io, env);
     }
     if (values.shard !== undefined) throw new UsageError("--shard needs --plan");
     if (values["fan-out"] !== undefined) {
       if (values["dry-run"] || (values.only ?? []).length > 0) throw new UsageError(`--${values["dry-run"] ? "dry-run" : "only"} cannot be combined with --fan-out`);
+      const { fanOut } = await import("./sync-plan.js");
       return fanOut(
         { file: positionals[0], config: values.config, shards: values.shards, out: values["fan-out"], githubOutput: values["github-output"], force: values.force === true },
         { result: values.result, summary: values.summary, concurrency, retries, stallTimeout, attemptTimeout, copier },

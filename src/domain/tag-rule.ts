@@ -25,7 +25,14 @@
  * version (prefix, partial version, variant vs prerelease) is done here, because no
  * library reads Docker tags that way (regclient#1041 is what a plain semver parse gets wrong).
  */
-import semver from "semver";
+import { createRequire } from "node:module";
+
+type Semver = typeof import("semver");
+let loaded: Semver | undefined;
+/** semver, loaded on first use: most runs have no tag rule, and loading it is a good part of the CLI's start. */
+function semver(): Semver {
+  return (loaded ??= createRequire(import.meta.url)("semver") as Semver);
+}
 
 /** A pattern clause: a glob or a regular expression on the whole tag. */
 export interface TagMatcher {
@@ -111,7 +118,7 @@ export function tagVersion(tag: string): TagVersion | null {
   }
   const prerelease = pre.length > 0 ? pre.join(".").replace(/([a-z])(\d)/gi, "$1.$2").toLowerCase() : null;
   const version = prerelease === null ? core : `${core}-${prerelease}`;
-  if (semver.valid(version) === null) return null;
+  if (semver().valid(version) === null) return null;
   return { version, variant: rest.length > 0 ? rest.join("-") : null, prerelease: prerelease !== null, precision };
 }
 
@@ -126,7 +133,7 @@ export function orderTags(tags: readonly string[]): string[] {
     const va = read.get(a) ?? null;
     const vb = read.get(b) ?? null;
     if (va && vb) {
-      const byVersion = semver.rcompare(va.version, vb.version);
+      const byVersion = semver().rcompare(va.version, vb.version);
       if (byVersion !== 0) return byVersion;
       if (va.precision !== vb.precision) return vb.precision - va.precision;
       if ((va.variant === null) !== (vb.variant === null)) return va.variant === null ? -1 : 1;
@@ -157,7 +164,7 @@ export function matchTags(rule: TagRule, tags: readonly string[]): string[] {
     } else if (rule.include.length === 0 && v.variant !== null) {
       return false;
     }
-    return rule.range === null || semver.satisfies(v.version, rule.range, { includePrerelease: rule.prereleases });
+    return rule.range === null || semver().satisfies(v.version, rule.range, { includePrerelease: rule.prereleases });
   });
   const ordered = orderTags([...new Set(selected)]);
   return rule.latest === null ? ordered : ordered.slice(0, rule.latest);
@@ -187,7 +194,7 @@ export function parseTagRule(text: string): TagRule {
     if (keyword === "semver") {
       if (range !== null) throw new TagRuleError("semver is given twice; join the ranges in one clause, e.g. semver >=1.26 <1.28", col);
       if (arg === "") throw new TagRuleError("semver needs a range, e.g. semver ^1.26", col);
-      if (semver.validRange(arg) === null) throw new TagRuleError(`${JSON.stringify(arg)} is not a semver range; e.g. ^1.26, ~1.26.3, >=1.26 <1.28, 1.26.x`, argCol);
+      if (semver().validRange(arg) === null) throw new TagRuleError(`${JSON.stringify(arg)} is not a semver range; e.g. ^1.26, ~1.26.3, >=1.26 <1.28, 1.26.x`, argCol);
       range = arg;
     } else if (keyword === "latest" && arg !== "") {
       if (latest !== null) throw new TagRuleError("latest is given twice", col);

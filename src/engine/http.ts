@@ -154,14 +154,23 @@ function once(url: URL, method: string, headers: Record<string, string>, deadlin
   });
 }
 
-/** A timer that fires `onStall` when `touch` was not called for `ms`; inert without `ms`. */
+/**
+ * A timer that fires `onStall` when `touch` was not called for `ms`; inert without `ms`.
+ * `touch` runs for every chunk of a blob, so it only notes the time; the one timer checks it
+ * when it fires and sleeps again for what is left, instead of being re-armed per chunk.
+ */
 function stallClock(ms: number | undefined, onStall: () => void): { touch(): void; stop(): void } {
   if (ms === undefined) return { touch() {}, stop() {} };
-  let timer = setTimeout(onStall, ms);
+  let last = performance.now();
+  const check = () => {
+    const idle = performance.now() - last;
+    if (idle >= ms) onStall();
+    else timer = setTimeout(check, ms - idle);
+  };
+  let timer = setTimeout(check, ms);
   return {
     touch() {
-      clearTimeout(timer);
-      timer = setTimeout(onStall, ms);
+      last = performance.now();
     },
     stop() {
       clearTimeout(timer);
