@@ -2,14 +2,21 @@ import { canonical } from "../domain/reference.js";
 import { formatPlatform } from "../domain/platform.js";
 import { findPlatform, listPlatforms, parseManifest } from "./manifest.js";
 import type { Registries } from "./registries.js";
-import { RegistryError } from "./registry-client.js";
+import { type ManifestDocument, RegistryError } from "./registry-client.js";
 import type { PlatformCache } from "./platform-cache.js";
 import { type SyncTask, sourceManifestRef } from "./tasks.js";
 
 /** What planning decided for one task, from HEAD requests (and one GET for a platform entry whose index is not cached). */
 export type Resolution =
   | { kind: "skip"; sourceDigest: string; targetDigest: string }
-  | { kind: "copy"; sourceDigest: string; mediaType: string; targetDigest: string | null }
+  | {
+      kind: "copy";
+      sourceDigest: string;
+      mediaType: string;
+      targetDigest: string | null;
+      /** The source's top manifest, when resolving read it already (the target lacked the tag). */
+      sourceManifest?: ManifestDocument;
+    }
   | { kind: "fail"; error: string; sourceDigest: string | null; transient: boolean };
 
 /** A failure planning can report without retrying or that retries did not cure. */
@@ -23,18 +30,58 @@ export class ResolveError extends Error {
   }
 }
 
+/** How {@link resolveTask} decides. */
+export interface ResolveOptions {
+  /** Copy even when the digests are equal. */
+  force: boolean;
+  /** Platform digests of indexes read before. */
+  platforms?: PlatformCache;
+  /**
+   * The run copies what it resolves (not a dry run or a plan): a whole image asks the target
+   * first, and where the target lacks the tag it reads the source manifest at once (one GET)
+   * instead of a HEAD now and the copier's GET later.
+   */
+  readForCopy?: boolean;
+}
+
 /**
  * Decide whether a task needs a copy by comparing digests. A whole image compares the index
  * digest; a platform entry compares that platform's manifest digest. Only HEADs touch the
  * source, except a platform entry whose index digest `platforms` does not know yet, which
- * reads the index once to learn the platform's digest.
+ * reads the index once to learn the platform's digest, and (with `readForCopy`) an image the
+ * target lacks, whose manifest is read instead of HEADed: the copy needs it anyway.
  */
-export async function resolveTask(task: SyncTask, registries: Registries, force: boolean, platforms?: PlatformCache): Promise<Resolution> {
+export async function resolveTask(task: SyncTask, registries: Registries, options: ResolveOptions): Promise<Resolution> {
+  const { force, platforms } = options;
+  if (options.readForCopy && task.platform === null) {
+    // The target first: it is the near side, and when it lacks the tag the source is read, not
+    // HEADed. A HEAD and then a GET of the same manifest cost the source two requests for one.
+    const targetDigest = await headTarget(task, registries);
+    if (targetDigest === null) {
+      const top = await readSource(task, registries);
+      return { kind: "copy", sourceDigest: top.digest, mediaType: top.mediaType, targetDigest, sourceManifest: top };
+    }
+    const source = await resolveSource(task, registries, platforms);
+    if (!force && targetDigest === source.digest) return { kind: "skip", sourceDigest: source.digest, targetDigest };
+    return { kind: "copy", sourceDigest: source.digest, mediaType: source.mediaType, targetDigest };
+  }
   // Both sides at once: over a long link each HEAD is a round trip (two, where the registry
   // closes the connection after a HEAD, as distribution does).
   const [source, targetDigest] = await Promise.all([resolveSource(task, registries, platforms), headTarget(task, registries)]);
   if (!force && targetDigest === source.digest) return { kind: "skip", sourceDigest: source.digest, targetDigest };
   return { kind: "copy", sourceDigest: source.digest, mediaType: source.mediaType, targetDigest };
+}
+
+/** The source's top manifest, read whole (GET by the entry's tag or digest). */
+async function readSource(task: SyncTask, registries: Registries): Promise<ManifestDocument> {
+  const { client } = registries.get(task.source.domain);
+  try {
+    // getManifest checks the bytes against a digest reference itself.
+    return await call(() => client.getManifest(task.source.path, sourceManifestRef(task.source)), "source", task, registries, [404]);
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) throw new ResolveError(`source not found: ${canonical(task.source)}`, false);
+    throw error;
+  }
 }
 
 async function resolveSource(task: SyncTask, registries: Registries, platforms?: PlatformCache): Promise<{ digest: string; mediaType: string }> {
@@ -75,12 +122,15 @@ async function headTarget(task: SyncTask, registries: Registries): Promise<strin
   return head?.digest ?? null;
 }
 
-/** Run a registry call, turning RegistryErrors into messages that name the image and the fix. */
-async function call<T>(fn: () => Promise<T>, side: "source" | "target", task: SyncTask, registries: Registries): Promise<T> {
+/**
+ * Run a registry call, turning RegistryErrors into messages that name the image and the fix;
+ * those with a status in `keep` are rethrown as they are, for the caller to word.
+ */
+async function call<T>(fn: () => Promise<T>, side: "source" | "target", task: SyncTask, registries: Registries, keep: readonly number[] = []): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (!(error instanceof RegistryError)) throw error;
+    if (!(error instanceof RegistryError) || (error.status !== null && keep.includes(error.status))) throw error;
     throw new ResolveError(explain(error, side, task, registries), error.transient);
   }
 }

@@ -287,7 +287,10 @@ function retryPolicy(task: SyncTask, registries: Registries, options: RunOptions
 
 async function resolveWithRetry(task: SyncTask, registries: Registries, options: RunOptions): Promise<Resolution> {
   try {
-    return await withRetry(() => resolveTask(task, registries, options.force ?? false, options.platforms), retryPolicy(task, registries, options));
+    // A native copy reads the manifest the resolve read: only then may resolving GET it.
+    const readForCopy = !options.dryRun && (options.copier ?? task.target.copier ?? "native") === "native";
+    const resolveOptions = { force: options.force ?? false, readForCopy, ...(options.platforms ? { platforms: options.platforms } : {}) };
+    return await withRetry(() => resolveTask(task, registries, resolveOptions), retryPolicy(task, registries, options));
   } catch (error) {
     return { kind: "fail", error: describeError(error, registries), sourceDigest: null, transient: isTransient(error) };
   }

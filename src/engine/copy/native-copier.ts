@@ -117,7 +117,7 @@ export class NativeCopier {
     try {
       const digest = await withRetry(
         async () => {
-          const tree = planned ?? (await readSourceTree(this.client(task.source.domain), task.source.path, resolution.sourceDigest));
+          const tree = planned ?? (await readSourceTree(this.client(task.source.domain), task.source.path, resolution.sourceDigest, resolution.sourceManifest));
           size = tree.size;
           await this.moveBlobs(task, tree, resolution.targetDigest !== null, (n) => (bytes += n));
           // One push at a time per repository: distribution races when two copies PUT the same manifests into one.

@@ -21,12 +21,12 @@ export interface SourceTree {
 /** Indexes inside indexes are rare; deeper nesting is refused rather than followed without end. */
 const MAX_DEPTH = 3;
 
-/** Read the tree under `digest` in `repo`. */
-export async function readSourceTree(client: RegistryClient, repo: string, digest: string): Promise<SourceTree> {
+/** Read the tree under `digest` in `repo`; `top`, when given, is that manifest as read already. */
+export async function readSourceTree(client: RegistryClient, repo: string, digest: string, top?: ManifestDocument): Promise<SourceTree> {
   const manifests: ManifestDocument[] = [];
   const blobs = new Map<string, number>();
   const visit = async (ref: string, depth: number): Promise<void> => {
-    const doc = await client.getManifest(repo, ref);
+    const doc = depth === 0 && top?.digest === ref ? top : await client.getManifest(repo, ref);
     const parsed = parseManifest(doc.body, doc.mediaType);
     if (parsed.kind === "index") {
       if (depth >= MAX_DEPTH) throw new Error(`${repo}@${ref}: indexes nested deeper than ${MAX_DEPTH} levels`);
