@@ -42,6 +42,8 @@ export interface ResolveOptions {
    * instead of a HEAD now and the copier's GET later.
    */
   readForCopy?: boolean;
+  /** Told the target's digest for the tag (null: missing) as soon as the target answers, before the source does. */
+  onTarget?: (digest: string | null) => void;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function resolveTask(task: SyncTask, registries: Registries, option
     // The target first: it is the near side, and when it lacks the tag the source is read, not
     // HEADed. A HEAD and then a GET of the same manifest cost the source two requests for one.
     const targetDigest = await headTarget(task, registries);
+    options.onTarget?.(targetDigest);
     if (targetDigest === null) {
       const top = await readSource(task, registries);
       return { kind: "copy", sourceDigest: top.digest, mediaType: top.mediaType, targetDigest, sourceManifest: top };
@@ -67,7 +70,11 @@ export async function resolveTask(task: SyncTask, registries: Registries, option
   }
   // Both sides at once: over a long link each HEAD is a round trip (two, where the registry
   // closes the connection after a HEAD, as distribution does).
-  const [source, targetDigest] = await Promise.all([resolveSource(task, registries, platforms), headTarget(task, registries)]);
+  const target = headTarget(task, registries).then((digest) => {
+    options.onTarget?.(digest);
+    return digest;
+  });
+  const [source, targetDigest] = await Promise.all([resolveSource(task, registries, platforms), target]);
   if (!force && targetDigest === source.digest) return { kind: "skip", sourceDigest: source.digest, targetDigest };
   return { kind: "copy", sourceDigest: source.digest, mediaType: source.mediaType, targetDigest };
 }

@@ -120,10 +120,12 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   const ledgerFor = (registry: string) => ledgers.get(registry) ?? ledgers.set(registry, new BlobLedger()).get(registry)!;
   for (const known of options.knownBlobs ?? []) ledgerFor(known.registry).record(known.digest, known.repo);
   const copierOf = (task: SyncTask): Copier => options.copier ?? task.target.copier ?? "native";
-  let resolveDone = () => {};
-  const resolved = new Promise<void>((done) => (resolveDone = done));
+  // Every task's target tag answered: from then on the ledger knows every target manifest of the run.
+  let allTargetsAnswered = () => {};
+  const targetsAnswered = new Promise<void>((done) => (allTargetsAnswered = done));
+  const answered = new Set<number>();
   const native = new NativeCopier({
-    resolved,
+    targetsAnswered,
     registries,
     ledgerFor,
     blobLimit: () => blobTransfers(options.concurrency ?? "auto"),
@@ -138,15 +140,20 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
   const images = limiter(IMAGES_IN_FLIGHT);
   const nativeCopies: Array<Promise<void>> = [];
   const ticker = transferTicker(native, progress, options.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
+  /** A task's target tag answered (a digest, or null when it is missing or could not be read); once per task. */
+  const targetAnswer = (task: SyncTask, digest: string | null): void => {
+    if (answered.has(task.id)) return;
+    answered.add(task.id);
+    if (digest && !options.dryRun) native.learn(task.target.registry, task.targetRepo, digest);
+    if (answered.size === tasks.length) allTargetsAnswered();
+  };
   const resolving = mapLimit(tasks, RESOLVE_CONCURRENCY, async (task) => {
     startedAt.set(task.id, Date.now());
     progress.start({ source: canonical(task.source), target: task.targetReference });
     const planned = options.planned?.get(task.id);
-    const resolution = planned?.resolution ?? (await resolveWithRetry(task, registries, options));
-    if (resolution.kind !== "fail" && resolution.targetDigest) {
-      repositories.found(task);
-      if (!options.dryRun) native.learn(task.target.registry, task.targetRepo, resolution.targetDigest);
-    }
+    const resolution = planned?.resolution ?? (await resolveWithRetry(task, registries, options, (digest) => targetAnswer(task, digest)));
+    targetAnswer(task, resolution.kind === "fail" ? null : resolution.targetDigest);
+    if (resolution.kind !== "fail" && resolution.targetDigest) repositories.found(task);
     if (resolution.kind === "copy" && !options.dryRun && copierOf(task) === "native") {
       // Started now, not after every entry resolved: no copy waits behind the slowest HEAD.
       nativeCopies.push(
@@ -165,7 +172,7 @@ export async function runSync(options: RunOptions): Promise<{ results: TaskResul
     }
     return resolution;
   });
-  const resolutions = await resolving.finally(resolveDone);
+  const resolutions = await resolving.finally(allTargetsAnswered);
 
   if (options.dryRun) {
     ticker.stop();
@@ -285,11 +292,11 @@ function retryPolicy(task: SyncTask, registries: Registries, options: RunOptions
   };
 }
 
-async function resolveWithRetry(task: SyncTask, registries: Registries, options: RunOptions): Promise<Resolution> {
+async function resolveWithRetry(task: SyncTask, registries: Registries, options: RunOptions, onTarget: (digest: string | null) => void): Promise<Resolution> {
   try {
     // A native copy reads the manifest the resolve read: only then may resolving GET it.
     const readForCopy = !options.dryRun && (options.copier ?? task.target.copier ?? "native") === "native";
-    const resolveOptions = { force: options.force ?? false, readForCopy, ...(options.platforms ? { platforms: options.platforms } : {}) };
+    const resolveOptions = { force: options.force ?? false, readForCopy, onTarget, ...(options.platforms ? { platforms: options.platforms } : {}) };
     return await withRetry(() => resolveTask(task, registries, resolveOptions), retryPolicy(task, registries, options));
   } catch (error) {
     return { kind: "fail", error: describeError(error, registries), sourceDigest: null, transient: isTransient(error) };

@@ -37,10 +37,10 @@ export interface NativeCopierOptions {
    */
   peers?: RepositoryRef[];
   /**
-   * Settles when every task of the run is resolved: a target tag found later may name a
-   * repository that holds a blob a copy that already started is about to upload.
+   * Settles when every task's target tag has answered: until then, a tag found later may name
+   * a repository that holds a blob a copy that already started is about to upload.
    */
-  resolved?: Promise<unknown>;
+  targetsAnswered?: Promise<unknown>;
   log: (fields: Record<string, unknown>, message: string) => void;
   describe: (error: unknown) => string;
 }
@@ -57,8 +57,8 @@ export interface NativeCopyOutcome {
 }
 
 /**
- * How long an upload of a blob no repository is known to hold waits for the rest of the run
- * to resolve. Copies start before every entry is resolved, and a target tag that answers a
+ * How long an upload of a blob no repository is known to hold waits for the other entries'
+ * target tags. Copies start before every entry is resolved, and a target tag that answers a
  * little later may hold the blob (a shared base layer): waiting a moment saves its bytes. The
  * wait is bounded so a stalled HEAD elsewhere never holds the copies up for long.
  */
@@ -183,7 +183,7 @@ export class NativeCopier {
 
   /** Learn what the run's target manifests hold, then ask peer repositories, until one holds `digest`. */
   private async probePeers(registry: string, digest: string, into: string): Promise<void> {
-    if (this.options.resolved) await settledWithin(this.options.resolved, RESOLVE_GRACE_MS);
+    if (this.options.targetsAnswered) await settledWithin(this.options.targetsAnswered, RESOLVE_GRACE_MS);
     await Promise.all(this.learning);
     const ledger = this.options.ledgerFor(registry);
     if (ledger.sourceFor(digest, into) !== undefined) return;
