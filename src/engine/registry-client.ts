@@ -228,6 +228,9 @@ interface Call {
   timeoutMs?: number;
 }
 
+/** What a registry that does not take `mount`/`from` on a POST answers: a request it cannot serve, not a refusal of the upload. */
+const MOUNT_QUERY_REFUSALS = new Set([400, 405, 501]);
+
 /** A distribution API client for one registry, with basic and bearer auth and keep-alive. */
 export class RegistryClient {
   readonly registry: string;
@@ -298,7 +301,8 @@ export class RegistryClient {
    * from `repo` into `repo`. "present" when the repository holds it already (distribution
    * answers 201: a killed run left it there untagged), else the session to upload it with
    * (202). One request where a HEAD and then a POST would be two. A registry that refuses
-   * the question (an error other than auth) is asked plainly from then on.
+   * the question as such (400, 405 or 501) while a plain POST works is asked plainly from
+   * then on; any other error is the upload's own and is thrown.
    * @example await client.openUploadFor("mirror/nginx", "sha256:…") // "present" or "http://…/uploads/<uuid>?_state=…"
    */
   async openUploadFor(repo: string, digest: string): Promise<"present" | string> {
@@ -308,9 +312,10 @@ export class RegistryClient {
     try {
       res = await this.call({ kind: "uploadStart", method: "POST", path: `/v2/${repo}/blobs/uploads/?${query}`, scopes: [`repository:${repo}:pull,push`], ok: [201, 202] });
     } catch (error) {
-      if (!(error instanceof RegistryError) || error.transient || error.status === null || error.status === 401 || error.status === 403) throw error;
+      if (!(error instanceof RegistryError) || error.status === null || !MOUNT_QUERY_REFUSALS.has(error.status)) throw error;
+      const location = await this.startUpload(repo);
       this.selfMountRefused = true;
-      return this.startUpload(repo);
+      return location;
     }
     if (res.status === 201) {
       res.discard();

@@ -209,6 +209,20 @@ describe("openUploadFor", () => {
     expect(log.filter((e) => e.method === "POST")).toHaveLength(1);
   }, TIMEOUT);
 
+  it("throws an error of the upload itself (here 404 NAME_UNKNOWN) and keeps asking afterwards", async () => {
+    const { target } = registries();
+    const proxy = await startFaultProxy(target, [{ kinds: ["upload-post"], times: 1, fault: { kind: "status", status: 404, code: "NAME_UNKNOWN", message: "repository name not known to registry" } }]);
+    try {
+      const client = new RegistryClient({ registry: proxy.host, tlsVerify: false, credentials: AUTH });
+      const layer = onTarget.manifests[0]?.layers[1]?.digest ?? "";
+      await expect(client.openUploadFor("mirror/nginx", layer)).rejects.toMatchObject({ status: 404, code: "NAME_UNKNOWN" });
+      expect(await client.openUploadFor("mirror/nginx", layer)).toBe("present");
+      expect(proxy.requests.filter((r) => r.kind === "upload-post").map((r) => r.url.includes("mount="))).toEqual([true, true]);
+    } finally {
+      await proxy.close();
+    }
+  }, TIMEOUT);
+
   it("asks plainly from then on when a registry refuses the mount question", async () => {
     const { target } = registries();
     // A registry that does not take mount parameters: 400 to any POST that carries one.

@@ -9,7 +9,9 @@ import { chmod, rm, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { Readable } from "node:stream";
 import { run } from "../../src/cli/sync.js";
+import { RegistryClient } from "../../src/engine/registry-client.js";
 import { parseResult } from "../../src/engine/result.js";
 import { countByKind, countWrites, uploadedBlobBytes } from "../harness/access-log.js";
 import { startForwardProxy } from "../harness/forward-proxy.js";
@@ -337,6 +339,26 @@ describe("mirrorbot sync", () => {
     const newBytes = fresh!.blobs.filter((b) => !known.has(b.digest)).reduce((n, b) => n + b.size, 0);
     expect(uploadedBlobBytes(out.targetLog)).toBe(newBytes);
     expect(countByKind(out.targetLog).mounts).toBe(2); // base and runtime
+  }, TIMEOUT);
+
+  it("finds a layer a killed run left untagged in the repository with the POST that would open its upload, and moves nothing for it", async () => {
+    const [img] = await seedImages(source, [{ repo: "library/leftover", tag: "1", platforms: amd64({ seed: "sync-leftover", size: 60_000 }) }]);
+    const repo = mirrored(img!).split(":")[0]!;
+    const layer = img!.manifests[0]!.layers[1]!;
+    // What a run killed after uploading this layer, before tagging, left in the target.
+    const bytes = Buffer.from(await (await fetch(`${source.url}/v2/library/leftover/blobs/${layer.digest}`)).arrayBuffer());
+    const client = new RegistryClient({ registry: target.host, tlsVerify: false, credentials: AUTH });
+    await client.putUpload(repo, await client.startUpload(repo), layer.digest, bytes.length, Readable.from([bytes]), 10_000);
+    await writeImages([`${source.host}/library/leftover:1`]);
+    const out = await sync([]);
+    expect(out.code).toBe(0);
+    expect(await targetDigest(mirrored(img!))).toBe(img!.digest);
+    // The repository answered the question "do you hold it?" with 201: no session, no bytes.
+    const asked = out.targetLog.filter((e) => e.method === "POST" && e.query.mount === layer.digest);
+    expect(asked.map((e) => [e.path, e.query.from, e.status])).toEqual([[`/v2/${repo}/blobs/uploads/`, repo, 201]]);
+    expect(out.targetLog.filter((e) => e.upload?.digest === layer.digest)).toEqual([]);
+    // Everything else is uploaded: this images.txt names no other repository to mount from.
+    expect(uploadedBlobBytes(out.targetLog)).toBe(img!.blobs.filter((b) => b.digest !== layer.digest).reduce((n, b) => n + b.size, 0));
   }, TIMEOUT);
 
   it("never prints the credentials a registry echoes back when it fails a mount", async () => {

@@ -57,10 +57,11 @@ export interface NativeCopyOutcome {
 }
 
 /**
- * How long an upload of a blob no repository is known to hold waits for the other entries'
- * target tags. Copies start before every entry is resolved, and a target tag that answers a
- * little later may hold the blob (a shared base layer): waiting a moment saves its bytes. The
- * wait is bounded so a stalled HEAD elsewhere never holds the copies up for long.
+ * How long uploads of blobs no repository is known to hold wait for the other entries' target
+ * tags: one deadline for the run, from the first such upload. Copies start before every entry
+ * is resolved, and a target tag that answers a little later may hold the blob (a shared base
+ * layer): waiting a moment saves its bytes. The wait is bounded, and shared, so neither a
+ * stalled HEAD nor a long list still resolving holds the copies up for long.
  */
 const RESOLVE_GRACE_MS = 1000;
 /** Peer repositories asked for one blob before it is uploaded. */
@@ -75,6 +76,8 @@ export class NativeCopier {
   private readonly learning: Array<Promise<void>> = [];
   private readonly locks = new Map<string, Promise<unknown>>();
   private started = false;
+  /** The run's one wait for the target tags still unanswered (see RESOLVE_GRACE_MS). */
+  private grace: Promise<void> | null = null;
   /** Blob bytes moved so far (streamed, retries included), for progress. */
   moved = 0;
   /** Copies in flight. */
@@ -183,7 +186,7 @@ export class NativeCopier {
 
   /** Learn what the run's target manifests hold, then ask peer repositories, until one holds `digest`. */
   private async probePeers(registry: string, digest: string, into: string): Promise<void> {
-    if (this.options.targetsAnswered) await settledWithin(this.options.targetsAnswered, RESOLVE_GRACE_MS);
+    if (this.options.targetsAnswered) await (this.grace ??= settledWithin(this.options.targetsAnswered, RESOLVE_GRACE_MS));
     await Promise.all(this.learning);
     const ledger = this.options.ledgerFor(registry);
     if (ledger.sourceFor(digest, into) !== undefined) return;
