@@ -13,8 +13,8 @@ import { mirrorDispatchPayload, runnerPayload } from "../fixtures/actions/events
 import { buildResult } from "../../src/engine/result.js";
 import { buildZip } from "../app/helpers/zip.js";
 import { requestState, statusBody } from "../app/helpers/state.js";
-import { CONFIG } from "../app/helpers/github.js";
 import { FakeGitHub, type FakeOptions, type Permissions } from "./helpers/fake-github.js";
+import { mirrorRepo } from "./helpers/mirror-repo.js";
 import { buildCheckout, jobPermissions, runJobStep, workflowJob, type Checkout, type StepRun } from "./helpers/job-step.js";
 
 /** Bounded waits: a step is a Node process with Probot's throttle on (writes 1 s apart, comments 3 s). */
@@ -38,16 +38,7 @@ afterEach(() => {
 let tokens = 0;
 
 async function github(options: Partial<FakeOptions> & { grants: Record<string, Permissions> }): Promise<{ gh: FakeGitHub; api: string }> {
-  fake = new FakeGitHub({
-    fullName: FULL_NAME,
-    defaultBranch: DEFAULT_BRANCH,
-    config: CONFIG,
-    files: { [DEFAULT_BRANCH]: "nginx:1.26\n" },
-    roles: { [MAINTAINER.login]: "maintain", [COMMUNITY.login]: "read" },
-    http: true,
-    tokens: options.grants,
-    ...options,
-  });
+  fake = mirrorRepo({ http: true, tokens: options.grants, ...options });
   return { gh: fake, api: await fake.serve() };
 }
 

@@ -12,12 +12,12 @@ import { runStep } from "../../src/actions/step.js";
 import { buildResult, type TaskResult } from "../../src/engine/result.js";
 import { ACTIONS_BOT, eventDir, mirrorDispatchPayload, runnerEnv, runnerPayload } from "../fixtures/actions/events.js";
 import { COMMUNITY, DEFAULT_BRANCH, FULL_NAME, issueComment, issueEvent, MAINTAINER, pullRequestEvent } from "../fixtures/payloads.js";
-import { CONFIG } from "../app/helpers/github.js";
 import { testDeps, testProbot } from "../app/helpers/probot.js";
 import { githubLimiter } from "../../src/app/rate-limit.js";
 import { requestState, statusBody } from "../app/helpers/state.js";
 import { buildZip } from "../app/helpers/zip.js";
 import { FakeGitHub, type Call } from "./helpers/fake-github.js";
+import { mirrorRepo } from "./helpers/mirror-repo.js";
 
 /** Shaped like a real installation token, so a leak would be unmistakable. */
 const TOKEN = "ghs_Zq8TkL2mVx7Rb4Nc9Wd1Fh6Yj3Pa5Se0UuQ";
@@ -45,14 +45,7 @@ afterEach(() => {
 });
 
 function github(options: Partial<ConstructorParameters<typeof FakeGitHub>[0]> = {}): FakeGitHub {
-  fake = new FakeGitHub({
-    fullName: FULL_NAME,
-    defaultBranch: DEFAULT_BRANCH,
-    config: CONFIG,
-    files: { [DEFAULT_BRANCH]: "nginx:1.26\n" },
-    roles: { [MAINTAINER.login]: "maintain", [COMMUNITY.login]: "read" },
-    ...options,
-  });
+  fake = mirrorRepo(options);
   return fake;
 }
 

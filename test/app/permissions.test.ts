@@ -7,10 +7,10 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RequestState } from "../../src/app/state.js";
 import { SetupProblem } from "../../src/app/github/setup-problem.js";
-import { COMMUNITY, DEFAULT_BRANCH, FULL_NAME, issueComment, MAINTAINER } from "../fixtures/payloads.js";
+import { COMMUNITY, DEFAULT_BRANCH, issueComment, MAINTAINER } from "../fixtures/payloads.js";
 import { FakeGitHub, type Permissions } from "../actions/helpers/fake-github.js";
-import { CONFIG } from "./helpers/github.js";
 import { testProbot } from "./helpers/probot.js";
+import { mirrorRepo } from "../actions/helpers/mirror-repo.js";
 
 let fake: FakeGitHub | null = null;
 beforeEach(() => nock.disableNetConnect());
@@ -26,15 +26,7 @@ const INSTALLATION_TOKEN = "ghs_installation";
 const ALL: Permissions = { contents: "write", issues: "write", pull_requests: "write", actions: "write" };
 
 function github(permissions: Permissions): FakeGitHub {
-  fake = new FakeGitHub({
-    fullName: FULL_NAME,
-    defaultBranch: DEFAULT_BRANCH,
-    config: CONFIG,
-    files: { [DEFAULT_BRANCH]: "nginx:1.26\n" },
-    roles: { [MAINTAINER.login]: "maintain", [COMMUNITY.login]: "read" },
-    actor: "mirrorbot[bot]",
-    tokens: { [INSTALLATION_TOKEN]: permissions },
-  });
+  fake = mirrorRepo({ actor: "mirrorbot[bot]", tokens: { [INSTALLATION_TOKEN]: permissions } });
   return fake;
 }
 

@@ -7,10 +7,11 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { githubLimiter } from "../../src/app/rate-limit.js";
 import type { RequestState } from "../../src/app/state.js";
-import { DEFAULT_BRANCH, FULL_NAME, issueComment, MAINTAINER } from "../fixtures/payloads.js";
+import { issueComment, MAINTAINER } from "../fixtures/payloads.js";
 import { FakeGitHub } from "../actions/helpers/fake-github.js";
 import { CONFIG } from "./helpers/github.js";
 import { testDeps, testProbot } from "./helpers/probot.js";
+import { mirrorRepo } from "../actions/helpers/mirror-repo.js";
 
 let fake: FakeGitHub | null = null;
 beforeEach(() => nock.disableNetConnect());
@@ -22,14 +23,7 @@ afterEach(() => {
 });
 
 function github(config: string = CONFIG): FakeGitHub {
-  fake = new FakeGitHub({
-    fullName: FULL_NAME,
-    defaultBranch: DEFAULT_BRANCH,
-    config,
-    files: { [DEFAULT_BRANCH]: "nginx:1.26\n" },
-    roles: { [MAINTAINER.login]: "maintain" },
-    actor: "mirrorbot[bot]",
-  });
+  fake = mirrorRepo({ config, roles: { [MAINTAINER.login]: "maintain" }, actor: "mirrorbot[bot]" });
   return fake;
 }
 
