@@ -250,7 +250,7 @@ export class RegistryClient {
   private quota: RegistryError | null = null;
   private readonly tokens = new Map<string, { token: string; expires: number }>();
   private readonly pendingTokens = new Map<string, Promise<string>>();
-  /** Set once the registry answered a mount of a repository's blob into itself with an error. */
+  /** Set once the registry refused the mount-into-itself question (400, 405, 501) and a plain POST then worked. */
   private selfMountRefused = false;
 
   constructor(opts: RegistryClientOptions) {

@@ -64,9 +64,7 @@ export async function resolveTask(task: SyncTask, registries: Registries, option
       const top = await readSource(task, registries);
       return { kind: "copy", sourceDigest: top.digest, mediaType: top.mediaType, targetDigest, sourceManifest: top };
     }
-    const source = await resolveSource(task, registries, platforms);
-    if (!force && targetDigest === source.digest) return { kind: "skip", sourceDigest: source.digest, targetDigest };
-    return { kind: "copy", sourceDigest: source.digest, mediaType: source.mediaType, targetDigest };
+    return decide(await resolveSource(task, registries, platforms), targetDigest, force);
   }
   // Both sides at once: over a long link each HEAD is a round trip (two, where the registry
   // closes the connection after a HEAD, as distribution does).
@@ -75,6 +73,11 @@ export async function resolveTask(task: SyncTask, registries: Registries, option
     return digest;
   });
   const [source, targetDigest] = await Promise.all([resolveSource(task, registries, platforms), target]);
+  return decide(source, targetDigest, force);
+}
+
+/** Skip when the target holds the source's digest under the tag (unless forced), else copy. */
+function decide(source: { digest: string; mediaType: string }, targetDigest: string | null, force: boolean): Resolution {
   if (!force && targetDigest === source.digest) return { kind: "skip", sourceDigest: source.digest, targetDigest };
   return { kind: "copy", sourceDigest: source.digest, mediaType: source.mediaType, targetDigest };
 }
