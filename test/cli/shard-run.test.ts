@@ -17,6 +17,7 @@ import { parseResult, type SyncResult } from "../../src/engine/result.js";
 import { countByKind, uploadedBlobBytes } from "../harness/access-log.js";
 import { type PlatformSpec, type SeededImage, seedImages, uniqueBlobBytes } from "../harness/oci-image.js";
 import { type RunningRegistry, startRegistry } from "../harness/registry.js";
+import { localConfigYaml } from "../harness/mirror-config.js";
 
 const TIMEOUT = 300_000;
 const AUTH = { username: "mirror", password: "s3cret-shard-Password" };
@@ -49,19 +50,7 @@ let work: string;
 let images: SeededImage[];
 
 function config(targetHost: string): string {
-  return [
-    "targets:",
-    "  - name: local",
-    `    registry: "${targetHost}"`,
-    "    namespace: mirror",
-    "    tlsVerify: false",
-    "    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }",
-    "sources:",
-    `  - registry: "${source.host}"`,
-    "    tlsVerify: false",
-    "engine: { concurrency: 4, retries: 1 }",
-    "",
-  ].join("\n");
+  return localConfigYaml({ targetHost, sources: [{ host: source.host }], extra: ["engine: { concurrency: 4, retries: 1 }"] });
 }
 
 const env = () => ({ PATH: process.env.PATH ?? "", HOME: work, TARGET_USER: AUTH.username, TARGET_PASSWORD: AUTH.password, MIRRORBOT_REQUEST: "7-42" });

@@ -15,6 +15,7 @@ import { uploadedBlobs } from "../harness/access-log.js";
 import { startFaultProxy } from "../harness/fault-proxy.js";
 import { type PlatformSpec, type SeededImage, seedImages } from "../harness/oci-image.js";
 import { type RunningRegistry, startRegistry } from "../harness/registry.js";
+import { localConfigYaml } from "../harness/mirror-config.js";
 
 const TIMEOUT = 180_000;
 const AUTH = { username: "mirror", password: "k1ll-Target-pass" };
@@ -49,19 +50,7 @@ afterAll(async () => {
 });
 
 async function config(name: string, targetHost: string): Promise<void> {
-  const yaml = [
-    "targets:",
-    "  - name: local",
-    `    registry: "${targetHost}"`,
-    "    namespace: mirror",
-    "    tlsVerify: false",
-    "    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }",
-    "sources:",
-    `  - registry: "${source.host}"`,
-    "    tlsVerify: false",
-    "",
-  ];
-  await writeFile(join(work, name), yaml.join("\n"));
+  await writeFile(join(work, name), localConfigYaml({ targetHost, sources: [{ host: source.host }] }));
 }
 
 const env = { PATH: process.env.PATH ?? "", HOME: "", TARGET_USER: AUTH.username, TARGET_PASSWORD: AUTH.password };

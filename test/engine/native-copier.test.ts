@@ -16,6 +16,7 @@ import { helmChart, pushArtifact } from "../harness/oci-artifact.js";
 import { type PlatformSpec, type SeededImage, seedImages, uniqueBlobBytes } from "../harness/oci-image.js";
 import { type AccessLogEntry, type RunningRegistry, startRegistry } from "../harness/registry.js";
 import { startTokenServer, type TokenServer } from "../harness/token-server.js";
+import { localConfigYaml } from "../harness/mirror-config.js";
 
 const TIMEOUT = 180_000;
 const AUTH = { username: "mirror", password: "n4tive-Target-pass" };
@@ -48,20 +49,8 @@ async function sync(
 ): Promise<Outcome> {
   const registry = opts.registry ?? target;
   const n = ++counter;
-  const yaml = [
-    "targets:",
-    "  - name: local",
-    `    registry: "${opts.targetHost ?? registry.host}"`,
-    "    namespace: mirror",
-    "    tlsVerify: false",
-    "    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }",
-    "sources:",
-    `  - registry: "${opts.sourceHost ?? source.host}"`,
-    "    tlsVerify: false",
-    ...(opts.sourceAuth ? ["    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }"] : []),
-    "",
-  ];
-  await writeFile(join(work, `config-${n}.yml`), yaml.join("\n"));
+  const sourceEntry = { host: opts.sourceHost ?? source.host, ...(opts.sourceAuth ? { credentials: { usernameEnv: "TARGET_USER", passwordEnv: "TARGET_PASSWORD" } } : {}) };
+  await writeFile(join(work, `config-${n}.yml`), localConfigYaml({ targetHost: opts.targetHost ?? registry.host, sources: [sourceEntry] }));
   await writeFile(join(work, `images-${n}.txt`), `${lines.join("\n")}\n`);
   const before = (await registry.settledAccessLog()).length;
   let stdout = "";

@@ -17,6 +17,7 @@ import { countByKind, countWrites, uploadedBlobBytes } from "../harness/access-l
 import { startForwardProxy } from "../harness/forward-proxy.js";
 import { type PlatformSpec, type SeededImage, seedImages, uniqueBlobBytes } from "../harness/oci-image.js";
 import { type AccessLogEntry, type RunningRegistry, startRegistry } from "../harness/registry.js";
+import { localConfigYaml } from "../harness/mirror-config.js";
 
 const TIMEOUT = 120_000;
 const AUTH = { username: "mirror", password: "s3cret-target-Password" };
@@ -117,21 +118,7 @@ async function flakyProxy(
 
 /** A config with one http target (htpasswd credentials from TARGET_USER/TARGET_PASSWORD) and the http source. */
 function writeConfig(file: string, name: string, targetHost: string, extra: string[] = [], sourceHost = source.host): Promise<void> {
-  const yaml = [
-    "targets:",
-    `  - name: ${name}`,
-    `    registry: "${targetHost}"`,
-    "    namespace: mirror",
-    "    tlsVerify: false",
-    "    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }",
-    "sources:",
-    `  - registry: "${sourceHost}"`,
-    "    tlsVerify: false",
-    "engine: { concurrency: 4, retries: 1 }",
-    ...extra,
-    "",
-  ];
-  return writeFile(join(work, file), yaml.join("\n"));
+  return writeFile(join(work, file), localConfigYaml({ name, targetHost, sources: [{ host: sourceHost }], extra: ["engine: { concurrency: 4, retries: 1 }", ...extra] }));
 }
 
 function writeImages(lines: string[]): Promise<void> {

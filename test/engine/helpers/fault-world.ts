@@ -11,6 +11,7 @@ import { parseResult, type SyncResult } from "../../../src/engine/result.js";
 import { parseRoute, type AccessLogEntry } from "../../harness/access-log.js";
 import { MEDIA_TYPES, type PlatformSpec, type SeededImage, seedImages } from "../../harness/oci-image.js";
 import { startRegistry, type RegistryAuth, type RunningRegistry } from "../../harness/registry.js";
+import { localConfigYaml } from "../../harness/mirror-config.js";
 
 export const AUTH: RegistryAuth = { username: "mirror", password: "f4ult-Target-pw" };
 // skopeo's blob-info cache as root: removed so every run is as fresh as a GitHub runner.
@@ -133,26 +134,15 @@ export interface MirrorOptions {
 export async function writeRunFiles(opts: MirrorOptions): Promise<string> {
   const extra = opts.extraYaml ?? [];
   const engine = extra.some((l) => l.startsWith("engine:")) ? [] : ENGINE_YAML;
-  const yaml = [
-    "targets:",
-    "  - name: local",
-    `    registry: "${opts.targetHost}"`,
-    "    namespace: mirror",
-    "    tlsVerify: false",
-    ...(opts.targetCredentials === false ? [] : ["    credentials: { usernameEnv: TARGET_USER, passwordEnv: TARGET_PASSWORD }"]),
-    ...(opts.targetYaml ?? []).map((l) => `    ${l}`),
-    "sources:",
-    ...opts.sources.flatMap((s) => [
-      `  - registry: "${s.host}"`,
-      "    tlsVerify: false",
-      ...(s.credentials ? [`    credentials: { usernameEnv: ${s.credentials.usernameEnv}, passwordEnv: ${s.credentials.passwordEnv} }`] : []),
-    ]),
-    ...engine,
-    ...extra,
-    "",
-  ];
+  const yaml = localConfigYaml({
+    targetHost: opts.targetHost,
+    sources: opts.sources,
+    ...(opts.targetCredentials === undefined ? {} : { targetCredentials: opts.targetCredentials }),
+    ...(opts.targetYaml ? { targetYaml: opts.targetYaml } : {}),
+    extra: [...engine, ...extra],
+  });
   const config = join(opts.work, "mirrorbot.yml");
-  await writeFile(config, yaml.join("\n"));
+  await writeFile(config, yaml);
   await writeFile(join(opts.work, "images.txt"), `${opts.lines.join("\n")}\n`);
   return config;
 }
